@@ -1,0 +1,3 @@
+//! Authentication: Authorization headers → [`crate::core::Actor`].
+
+pub mod hmac;

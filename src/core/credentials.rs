@@ -1,0 +1,281 @@
+//! Credentials: API keys (public id + secret, the secret encrypted at rest because HMAC and
+//! Digest need it), session lookup, and the administrator's set-up operations.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::{Duration as StdDuration, Instant};
+
+use serde_json::json;
+
+use super::email::Email;
+use super::roles::{Permission, Role, Roles};
+use super::{Actor, Core, CoreError, CoreResult, KeyScope, ids, user_status};
+use crate::store::{self, StoreError, rows::ApiKeyRow, rows::UserRow};
+
+/// A key as authentication needs it, secret decrypted. Cached briefly: key lookups are on every
+/// signed request, and decrypting is cheap but a database round trip is not.
+#[derive(Clone)]
+pub struct ActiveKey {
+    pub id: String,
+    pub org_id: String,
+    pub user_id: Option<String>,
+    pub roles: Roles,
+    pub secret: Vec<u8>,
+}
+
+impl std::fmt::Debug for ActiveKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ActiveKey").field("id", &self.id).field("org_id", &self.org_id).finish_non_exhaustive()
+    }
+}
+
+/// In-process key cache. Entries live `ttl`; revocation through this process drops the entry at
+/// once, and other processes (several instances on one database) see it within `ttl`.
+#[derive(Default)]
+pub struct KeyCache {
+    entries: RwLock<HashMap<String, (Option<ActiveKey>, Instant)>>,
+}
+
+const KEY_CACHE_TTL: StdDuration = StdDuration::from_secs(5);
+
+impl KeyCache {
+    fn get(&self, id: &str) -> Option<Option<ActiveKey>> {
+        let map = self.entries.read().expect("key cache lock");
+        map.get(id).filter(|(_, at)| at.elapsed() < KEY_CACHE_TTL).map(|(k, _)| k.clone())
+    }
+
+    fn put(&self, id: &str, key: Option<ActiveKey>) {
+        let mut map = self.entries.write().expect("key cache lock");
+        if map.len() > 100_000 {
+            map.retain(|_, (_, at)| at.elapsed() < KEY_CACHE_TTL);
+        }
+        map.insert(id.to_owned(), (key, Instant::now()));
+    }
+
+    pub fn forget(&self, id: &str) {
+        self.entries.write().expect("key cache lock").remove(id);
+    }
+}
+
+/// A freshly created key: the only time its secret is shown.
+#[derive(Debug, Clone)]
+pub struct CreatedKey {
+    pub row: ApiKeyRow,
+    pub secret: String,
+}
+
+/// What `usher admin bootstrap` made.
+#[derive(Debug, Clone)]
+pub struct Bootstrapped {
+    pub user_id: String,
+    pub email: String,
+    pub password: String,
+    pub org_id: String,
+    pub api_key: String,
+    pub api_secret: String,
+}
+
+/// A readable random password for first-run and CLI-made accounts (~119 bits).
+fn generate_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let chunk = || (0..5).map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char).collect::<String>();
+    [chunk(), chunk(), chunk(), chunk()].join("-")
+}
+
+impl Core {
+    /// The key with this public id, if it exists (cached; see [`KeyCache`]).
+    pub async fn active_key(&self, cache: &KeyCache, id: &str) -> CoreResult<Option<ActiveKey>> {
+        if id.is_empty() || id.len() > 64 {
+            return Ok(None);
+        }
+        if let Some(hit) = cache.get(id) {
+            return Ok(hit);
+        }
+        let key = match store::credentials::by_id(self.db.read(), id).await? {
+            Some(row) => {
+                let secret = self.crypto.decrypt(&row.id, &row.secret_encrypted)?;
+                Some(ActiveKey { id: row.id, org_id: row.org_id, user_id: row.user_id, roles: Roles::from_stored(&row.roles), secret })
+            }
+            None => None,
+        };
+        cache.put(id, key.clone());
+        Ok(key)
+    }
+
+    /// The actor an authenticated key stands for. A key that acts as its user stops working when
+    /// the user does (deleted) — and, through [`Core::access`], when the user leaves the organization.
+    pub async fn actor_for_key(&self, key: &ActiveKey) -> CoreResult<Option<Actor>> {
+        let user = match &key.user_id {
+            Some(uid) => match store::users::by_id(self.db.read(), uid).await? {
+                Some(u) if u.status != "DELETED" => Some(u),
+                _ => return Ok(None),
+            },
+            None => None,
+        };
+        let scope = KeyScope { key_id: key.id.clone(), org_id: key.org_id.clone(), roles: key.roles.clone() };
+        Ok(Some(Actor { user, key: Some(scope) }))
+    }
+
+    /// The person behind a live session token.
+    pub async fn actor_for_session(&self, token: &str) -> CoreResult<Option<Actor>> {
+        let digest = self.crypto.token_digest(token);
+        let Some(session) = store::users::live_session(self.db.read(), &digest, &self.now_ts()).await? else {
+            return Ok(None);
+        };
+        let user = store::users::by_id(self.db.read(), &session.user_id).await?;
+        Ok(user.filter(|u| u.status != "DELETED").map(|u| Actor { user: Some(u), key: None }))
+    }
+
+    /// Login sessions of the caller (SOLAPI `loginSessions`).
+    pub async fn sessions_of(&self, user_id: &str) -> CoreResult<Vec<store::rows::SessionRow>> {
+        Ok(store::users::sessions_of(self.db.read(), user_id, &self.now_ts()).await?)
+    }
+
+    /// An owner or developer creates a key that acts as themselves in `org_id`.
+    pub async fn create_api_key(&self, actor: &Actor, org_id: &str, description: &str) -> CoreResult<CreatedKey> {
+        actor.require_status(&[user_status::ACTIVE])?;
+        let user = actor.person()?;
+        let access = self.access(actor, org_id).await?;
+        access.require(Permission::ManageCredentials)?;
+        let description = description.trim();
+        if description.chars().count() > 250 || description.chars().any(char::is_control) {
+            return Err(CoreError::invalid("description", "at most 250 characters without control characters"));
+        }
+        self.insert_api_key(org_id, Some(&user.id), &Roles::default(), description, &actor.audit_label()).await
+    }
+
+    async fn insert_api_key(&self, org_id: &str, user_id: Option<&str>, roles: &Roles, description: &str, actor: &str) -> CoreResult<CreatedKey> {
+        let id = ids::new_api_key_id();
+        let secret = ids::new_api_secret();
+        let sealed = self.crypto.encrypt(&id, secret.as_bytes());
+        let roles_stored = roles.to_stored();
+        let mut tx = self.db.begin().await?;
+        let new = store::credentials::NewApiKey {
+            id: &id,
+            org_id,
+            user_id,
+            roles: &roles_stored,
+            description,
+            secret_encrypted: &sealed,
+            created_by: Some(actor),
+            now: &self.now_ts(),
+        };
+        store::credentials::insert(&mut *tx, &new).await?;
+        self.audit(&mut tx, Some(actor), Some(org_id), "api_key.created", ("api_key", &id), json!({"user": user_id})).await?;
+        let row = store::credentials::by_id(&mut *tx, &id).await?.ok_or(CoreError::NotFound)?;
+        tx.commit().await?;
+        Ok(CreatedKey { row, secret })
+    }
+
+    pub async fn list_api_keys(&self, actor: &Actor, org_id: &str) -> CoreResult<Vec<ApiKeyRow>> {
+        self.access(actor, org_id).await?.require(Permission::ManageCredentials)?;
+        Ok(store::credentials::of_org(self.db.read(), org_id).await?)
+    }
+
+    pub async fn revoke_api_key(&self, actor: &Actor, cache: &KeyCache, org_id: &str, key_id: &str) -> CoreResult<()> {
+        actor.require_status(&[user_status::ACTIVE])?;
+        self.access(actor, org_id).await?.require(Permission::ManageCredentials)?;
+        let mut tx = self.db.begin().await?;
+        if store::credentials::delete(&mut *tx, org_id, key_id).await? == 0 {
+            return Err(CoreError::NotFound);
+        }
+        self.audit(&mut tx, Some(&actor.audit_label()), Some(org_id), "api_key.revoked", ("api_key", key_id), json!({})).await?;
+        tx.commit().await?;
+        cache.forget(key_id);
+        Ok(())
+    }
+
+    // ---- administrator operations (CLI, first run): no actor, full trust ----
+
+    /// Creates an ACTIVE user (the administrator vouches for the address).
+    pub async fn admin_create_user(&self, email: &str, name: Option<&str>, password: Option<&str>) -> CoreResult<(UserRow, String)> {
+        let email = Email::parse(email).ok_or_else(|| CoreError::invalid("email", "must be a valid e-mail address"))?;
+        let password = match password {
+            Some(p) => {
+                self.settings.password_policy.check(p)?;
+                p.to_owned()
+            }
+            None => generate_password(),
+        };
+        let name = match name {
+            Some(n) => super::accounts::check_name("name", n)?,
+            None => email.as_str().split('@').next().unwrap_or("owner").to_owned(),
+        };
+        let hash = self.hasher.hash(password.clone()).await?;
+        let id = self.new_id();
+        let mut tx = self.db.begin().await?;
+        let new_user = store::users::NewUser {
+            id: &id,
+            email: email.as_str(),
+            email_normalized: &email.normalized(),
+            name: &name,
+            password_hash: Some(&hash),
+            status: user_status::ACTIVE,
+            selected_org_id: None,
+            now: &self.now_ts(),
+        };
+        match store::users::insert(&mut *tx, &new_user).await.map_err(StoreError::classify) {
+            Err(StoreError::Unique(_)) => return Err(CoreError::Conflict(super::Conflict::EmailTaken)),
+            other => other.map_err(|e| CoreError::Internal(e.into()))?,
+        }
+        self.audit(&mut tx, Some("admin"), None, "user.created", ("user", &id), json!({"via": "admin"})).await?;
+        let row = store::users::by_id(&mut *tx, &id).await?.ok_or(CoreError::NotFound)?;
+        tx.commit().await?;
+        Ok((row, password))
+    }
+
+    /// Creates an organization owned by an existing user, and selects it for them if they had none.
+    pub async fn admin_create_org(&self, name: &str, owner_email: &str) -> CoreResult<String> {
+        let name = super::accounts::check_name("name", name)?;
+        let owner = self.admin_user(owner_email).await?;
+        let mut tx = self.db.begin().await?;
+        let org_id = self.insert_org_with_owner(&mut tx, &owner.id, &owner.name, &name, "admin").await?;
+        if owner.selected_org_id.is_none() {
+            let select = store::users::ProfileUpdate { selected_org_id: Some(&org_id), ..Default::default() };
+            store::users::update(&mut *tx, &owner.id, &select, &self.now_ts()).await?;
+        }
+        tx.commit().await?;
+        Ok(org_id)
+    }
+
+    pub async fn admin_add_member(&self, org_id: &str, email: &str, role: Role) -> CoreResult<()> {
+        let user = self.admin_user(email).await?;
+        store::orgs::by_id(self.db.read(), org_id).await?.ok_or(CoreError::NotFound)?;
+        let mut tx = self.db.begin().await?;
+        match store::orgs::insert_membership(&mut *tx, org_id, &user.id, &user.name, role.as_str(), &self.now_ts())
+            .await
+            .map_err(StoreError::classify)
+        {
+            Err(StoreError::Unique(_)) => return Err(CoreError::Conflict(super::Conflict::AlreadyMember)),
+            other => other.map_err(|e| CoreError::Internal(e.into()))?,
+        }
+        self.audit(&mut tx, Some("admin"), Some(org_id), "membership.added", ("user", &user.id), json!({"roles": [role.as_str()]}))
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Creates a key acting as the member `email` of `org_id`.
+    pub async fn admin_create_api_key(&self, org_id: &str, email: &str, description: &str) -> CoreResult<CreatedKey> {
+        let user = self.admin_user(email).await?;
+        store::orgs::access(self.db.read(), org_id, &user.id).await?.ok_or(CoreError::NotFound)?;
+        self.insert_api_key(org_id, Some(&user.id), &Roles::default(), description, "admin").await
+    }
+
+    async fn admin_user(&self, email: &str) -> CoreResult<UserRow> {
+        store::users::by_email(self.db.read(), &super::email::normalize(email)).await?.ok_or(CoreError::NotFound)
+    }
+
+    /// An owner, an organization and a key in one step (first run, scripts, tests).
+    pub async fn bootstrap(&self, email: &str, password: Option<&str>, org_name: Option<&str>) -> CoreResult<Bootstrapped> {
+        let (user, password) = self.admin_create_user(email, None, password).await?;
+        let org_name = org_name.map(str::to_owned).unwrap_or_else(|| super::accounts::default_org_name(&user.name));
+        let org_id = self.admin_create_org(&org_name, &user.email).await?;
+        let key = self.admin_create_api_key(&org_id, &user.email, "bootstrap").await?;
+        Ok(Bootstrapped { user_id: user.id, email: user.email, password, org_id, api_key: key.row.id, api_secret: key.secret })
+    }
+
+    pub async fn user_count(&self) -> CoreResult<i64> {
+        Ok(store::users::count(self.db.read()).await?)
+    }
+}

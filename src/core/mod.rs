@@ -1,0 +1,191 @@
+//! The core: organizations, users, memberships, invitations, credentials. Every rule, every
+//! invariant and every transaction lives here; the core never knows which dialect called it.
+
+pub mod accounts;
+pub mod clock;
+pub mod credentials;
+pub mod crypto;
+pub mod email;
+pub mod error;
+pub mod ids;
+pub mod invitations;
+pub mod mail;
+pub mod password;
+pub mod roles;
+pub mod users;
+
+use std::sync::Arc;
+
+use sqlx::AnyConnection;
+use time::Duration;
+use tokio::sync::Notify;
+
+use crate::store::{self, Db, rows::UserRow};
+pub use error::{Conflict, CoreError, CoreResult, Ended};
+use roles::{Permission, Roles};
+
+/// Tunables of the rules (from configuration).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub invitation_ttl: Duration,
+    pub session_ttl: Duration,
+    pub token_ttl: Duration,
+    pub password_policy: password::Policy,
+    /// Open sign-up (SOLAPI #1, #2). Off by default: invitation-only.
+    pub signup_open: bool,
+    /// Base of the links in e-mails, e.g. `https://usher.example.com`.
+    pub public_url: String,
+    pub agreement_html: String,
+}
+
+/// Everything the rules need, shared by all requests.
+pub struct Core {
+    pub db: Db,
+    pub clock: Arc<clock::Clock>,
+    pub crypto: crypto::Crypto,
+    pub hasher: password::Hasher,
+    pub settings: Settings,
+    /// Wakes the outbox worker after a commit that queued mail.
+    pub outbox_wakeup: Arc<Notify>,
+}
+
+/// The statuses a person can be in (SOLAPI member status).
+pub mod user_status {
+    pub const UNVERIFIED: &str = "UNVERIFIED";
+    pub const ACTIVE: &str = "ACTIVE";
+    pub const INACTIVE: &str = "INACTIVE";
+}
+
+/// Who is calling, as the auth layer established it.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// The person acting; `None` for an organization's own API key.
+    pub user: Option<UserRow>,
+    /// Set when acting through an API key: the key restricts the caller to its organization.
+    pub key: Option<KeyScope>,
+}
+
+#[derive(Debug, Clone)]
+pub struct KeyScope {
+    pub key_id: String,
+    pub org_id: String,
+    /// Roles of an organization-owned key (empty for a key that acts as its user).
+    pub roles: Roles,
+}
+
+impl Actor {
+    /// The person, or `Forbidden` for credentials that are not a person (organization keys).
+    pub fn person(&self) -> CoreResult<&UserRow> {
+        self.user.as_ref().ok_or(CoreError::Forbidden("this operation needs a person's credential"))
+    }
+
+    /// The caller's current organization: the key's, or the session user's selected one.
+    pub fn current_org(&self) -> Option<&str> {
+        match (&self.key, &self.user) {
+            (Some(k), _) => Some(&k.org_id),
+            (None, Some(u)) => u.selected_org_id.as_deref(),
+            (None, None) => None,
+        }
+    }
+
+    pub fn audit_label(&self) -> String {
+        match (&self.key, &self.user) {
+            (Some(k), _) => format!("key:{}", k.key_id),
+            (None, Some(u)) => format!("user:{}", u.id),
+            (None, None) => "anonymous".into(),
+        }
+    }
+
+    /// SOLAPI's 회원 상태 column: the member statuses an operation accepts. Organization keys
+    /// have no member status and pass.
+    pub fn require_status(&self, allowed: &[&str]) -> CoreResult<()> {
+        match &self.user {
+            Some(u) if !allowed.contains(&u.status.as_str()) => Err(CoreError::Forbidden("member status does not allow this")),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// What the caller may do in one organization.
+#[derive(Debug, Clone)]
+pub struct Access {
+    pub org_id: String,
+    pub roles: Roles,
+    pub org_status: String,
+}
+
+impl Access {
+    pub fn require(&self, p: Permission) -> CoreResult<()> {
+        if self.roles.allows(p) { Ok(()) } else { Err(CoreError::Forbidden("role does not allow this")) }
+    }
+
+    /// SOLAPI's 계정 상태 column: writes need an ACTIVE organization.
+    pub fn require_active_org(&self) -> CoreResult<()> {
+        if self.org_status == "ACTIVE" { Ok(()) } else { Err(CoreError::Forbidden("account is not active")) }
+    }
+}
+
+impl Core {
+    pub fn now_ts(&self) -> String {
+        self.clock.now_ts()
+    }
+
+    pub fn ts_in(&self, d: Duration) -> String {
+        clock::format_ts(self.clock.now() + d)
+    }
+
+    pub fn new_id(&self) -> String {
+        ids::new_id(self.clock.now())
+    }
+
+    /// The caller's access to `org_id`. Unknown organizations, organizations the caller is not a
+    /// member of, and organizations other than an API key's own all answer `NotFound`.
+    pub async fn access(&self, actor: &Actor, org_id: &str) -> CoreResult<Access> {
+        if let Some(k) = &actor.key
+            && k.org_id != org_id
+        {
+            return Err(CoreError::NotFound);
+        }
+        match &actor.user {
+            Some(u) => {
+                let row = store::orgs::access(self.db.read(), org_id, &u.id).await?.ok_or(CoreError::NotFound)?;
+                Ok(Access { org_id: org_id.to_owned(), roles: Roles::from_stored(&row.roles), org_status: row.org_status })
+            }
+            None => {
+                let key = actor.key.as_ref().ok_or(CoreError::NotFound)?;
+                let org = store::orgs::by_id(self.db.read(), org_id).await?.ok_or(CoreError::NotFound)?;
+                Ok(Access { org_id: org_id.to_owned(), roles: key.roles.clone(), org_status: org.status })
+            }
+        }
+    }
+
+    /// Writes an audit event inside the caller's transaction.
+    pub async fn audit(
+        &self,
+        conn: &mut AnyConnection,
+        actor: Option<&str>,
+        org_id: Option<&str>,
+        action: &str,
+        target: (&str, &str),
+        details: serde_json::Value,
+    ) -> CoreResult<()> {
+        let id = self.new_id();
+        let now = self.now_ts();
+        let details = details.to_string();
+        store::audit::insert(
+            conn,
+            &store::audit::Event {
+                id: &id,
+                org_id,
+                actor,
+                action,
+                target_type: target.0,
+                target_id: target.1,
+                details: &details,
+                now: &now,
+            },
+        )
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,153 @@
+//! Storage: one code path over SQLite (default, embedded) and PostgreSQL, through `sqlx::Any`
+//! and portable SQL. Backend quirks live in this file only.
+//!
+//! SQLite runs in WAL mode with one writer connection (so writers never fight over the lock)
+//! and a pool of readers; on PostgreSQL both roles share one pool.
+
+pub mod audit;
+pub mod credentials;
+pub mod invitations;
+pub mod orgs;
+pub mod outbox;
+pub mod rows;
+pub mod users;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{Any, AnyPool, Transaction};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl FromStr for Backend {
+    type Err = anyhow::Error;
+    fn from_str(url: &str) -> anyhow::Result<Backend> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            anyhow::bail!("unsupported database URL scheme (use sqlite:// or postgres://)")
+        }
+    }
+}
+
+/// The database handle every layer above shares.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub backend: Backend,
+    reader: AnyPool,
+    writer: AnyPool,
+}
+
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    pub url: String,
+    pub max_connections: u32,
+    pub connect_timeout: Duration,
+}
+
+/// Errors of the store that callers act on; everything else is `Other`.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unique constraint violated: {0}")]
+    Unique(String),
+    #[error(transparent)]
+    Other(#[from] sqlx::Error),
+}
+
+impl StoreError {
+    /// Classifies a sqlx error: unique violations carry the constraint (or index) name, which the
+    /// migrations name identically on both backends.
+    pub fn classify(e: sqlx::Error) -> StoreError {
+        if let sqlx::Error::Database(db) = &e
+            && db.is_unique_violation()
+        {
+            let name = db.constraint().map(str::to_owned).unwrap_or_else(|| db.message().to_owned());
+            return StoreError::Unique(name);
+        }
+        StoreError::Other(e)
+    }
+}
+
+impl Db {
+    pub async fn connect(opts: &DbOptions) -> anyhow::Result<Db> {
+        install_default_drivers();
+        let backend: Backend = opts.url.parse()?;
+        match backend {
+            Backend::Sqlite => {
+                let writer = sqlite_pool(&opts.url, 1, opts.connect_timeout).await?;
+                let reader = sqlite_pool(&opts.url, opts.max_connections.max(1), opts.connect_timeout).await?;
+                Ok(Db { backend, reader, writer })
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(opts.max_connections.max(2))
+                    .acquire_timeout(opts.connect_timeout)
+                    .connect(&opts.url)
+                    .await?;
+                Ok(Db { backend, reader: pool.clone(), writer: pool })
+            }
+        }
+    }
+
+    /// Applies the embedded migrations of this backend (idempotent).
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match self.backend {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.writer).await?,
+            Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&self.writer).await?,
+        }
+        Ok(())
+    }
+
+    /// Pool for reads that need no transaction.
+    pub fn read(&self) -> &AnyPool {
+        &self.reader
+    }
+
+    /// Starts a write transaction. On SQLite, `BEGIN IMMEDIATE` would be ideal, but the single
+    /// writer connection already serializes writers, so a deferred transaction cannot deadlock.
+    pub async fn begin(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        self.writer.begin().await
+    }
+
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.reader).await.is_ok()
+    }
+
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+}
+
+async fn sqlite_pool(url: &str, max: u32, timeout: Duration) -> anyhow::Result<AnyPool> {
+    let url = if url.contains('?') { url.to_owned() } else { format!("{url}?mode=rwc") };
+    let pool = AnyPoolOptions::new()
+        .max_connections(max)
+        .min_connections(1)
+        .acquire_timeout(timeout)
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                // WAL: readers never block the writer; NORMAL sync is durable across process
+                // crashes in WAL mode (only an OS crash can lose the last commits).
+                for pragma in [
+                    "PRAGMA journal_mode = WAL",
+                    "PRAGMA synchronous = NORMAL",
+                    "PRAGMA foreign_keys = ON",
+                    "PRAGMA busy_timeout = 5000",
+                ] {
+                    sqlx::query(pragma).execute(&mut *conn).await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(&url)
+        .await?;
+    Ok(pool)
+}

@@ -1,0 +1,194 @@
+//! Organizations and memberships.
+
+use sqlx::{Any, Executor};
+
+use super::rows::{MemberRow, MyOrgRow, OrgRow};
+
+pub async fn insert<'e, E: Executor<'e, Database = Any>>(db: E, id: &str, name: &str, now: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO organizations (id, name, status, created_at, updated_at) VALUES ($1, $2, 'ACTIVE', $3, $3)")
+        .bind(id)
+        .bind(name)
+        .bind(now)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn by_id<'e, E: Executor<'e, Database = Any>>(db: E, id: &str) -> Result<Option<OrgRow>, sqlx::Error> {
+    sqlx::query_as("SELECT id, name, status, created_at, updated_at FROM organizations WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+/// Updates name and/or status. Touching the row also takes PostgreSQL's row lock, which
+/// serializes concurrent role changes of one organization (the last-owner rule relies on it).
+pub async fn update<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &str,
+    name: Option<&str>,
+    status: Option<&str>,
+    now: &str,
+) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE organizations SET name = COALESCE($2, name), status = COALESCE($3, status), updated_at = $4 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(name)
+    .bind(status)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected())
+}
+
+/// Locks the organization row for the rest of the transaction without changing it.
+pub async fn lock<'e, E: Executor<'e, Database = Any>>(db: E, id: &str) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query("UPDATE organizations SET status = status WHERE id = $1").bind(id).execute(db).await?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn insert_membership<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    org_id: &str,
+    user_id: &str,
+    name: &str,
+    roles: &str,
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO memberships (org_id, user_id, name, roles, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)",
+    )
+    .bind(org_id)
+    .bind(user_id)
+    .bind(name)
+    .bind(roles)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// What the permission check needs about a user in an organization, in one query.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AccessRow {
+    pub roles: String,
+    pub org_status: String,
+}
+
+pub async fn access<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    org_id: &str,
+    user_id: &str,
+) -> Result<Option<AccessRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT m.roles AS roles, o.status AS org_status FROM memberships m \
+         JOIN organizations o ON o.id = m.org_id WHERE m.org_id = $1 AND m.user_id = $2",
+    )
+    .bind(org_id)
+    .bind(user_id)
+    .fetch_optional(db)
+    .await
+}
+
+macro_rules! member_select {
+    () => {
+        "SELECT m.org_id AS org_id, m.user_id AS user_id, m.name AS name, m.roles AS roles, u.email AS email, \
+         u.status AS user_status, m.created_at AS created_at, m.updated_at AS updated_at \
+         FROM memberships m JOIN users u ON u.id = m.user_id "
+    };
+}
+
+pub async fn member<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    org_id: &str,
+    user_id: &str,
+) -> Result<Option<MemberRow>, sqlx::Error> {
+    sqlx::query_as(concat!(member_select!(), "WHERE m.org_id = $1 AND m.user_id = $2"))
+        .bind(org_id)
+        .bind(user_id)
+        .fetch_optional(db)
+        .await
+}
+
+/// Members of an organization in id order, starting after `start_after` (keyset pagination).
+pub async fn members<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    org_id: &str,
+    start_after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<MemberRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        member_select!(),
+        "WHERE m.org_id = $1 AND ($2 IS NULL OR m.user_id > $2) ORDER BY m.user_id LIMIT $3"
+    ))
+    .bind(org_id)
+    .bind(start_after)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn update_membership<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    org_id: &str,
+    user_id: &str,
+    name: Option<&str>,
+    roles: Option<&str>,
+    now: &str,
+) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE memberships SET name = COALESCE($3, name), roles = COALESCE($4, roles), updated_at = $5 \
+         WHERE org_id = $1 AND user_id = $2",
+    )
+    .bind(org_id)
+    .bind(user_id)
+    .bind(name)
+    .bind(roles)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected())
+}
+
+pub async fn delete_membership<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    org_id: &str,
+    user_id: &str,
+) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2")
+        .bind(org_id)
+        .bind(user_id)
+        .execute(db)
+        .await?;
+    Ok(r.rows_affected())
+}
+
+/// Number of owners. Roles are stored space-separated, so padding with spaces makes the match
+/// exact on both backends.
+pub async fn owner_count<'e, E: Executor<'e, Database = Any>>(db: E, org_id: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND (' ' || roles || ' ') LIKE '% OWNER %'")
+        .bind(org_id)
+        .fetch_one(db)
+        .await
+}
+
+/// The caller's organizations in id order (keyset pagination).
+pub async fn orgs_of_user<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    user_id: &str,
+    start_after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<MyOrgRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT o.id AS id, o.name AS name, o.status AS status, o.created_at AS created_at, o.updated_at AS updated_at, \
+         m.roles AS my_roles, m.name AS my_name \
+         FROM memberships m JOIN organizations o ON o.id = m.org_id \
+         WHERE m.user_id = $1 AND ($2 IS NULL OR o.id > $2) ORDER BY o.id LIMIT $3",
+    )
+    .bind(user_id)
+    .bind(start_after)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}

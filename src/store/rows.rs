@@ -1,0 +1,104 @@
+//! Row types, decoded by name. Only types `sqlx::Any` carries on both backends: TEXT and i64.
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub password_hash: Option<String>,
+    pub status: String,
+    pub phone_number: Option<String>,
+    pub extra_phone_numbers: String,
+    pub selected_org_id: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OrgRow {
+    pub id: String,
+    pub name: String,
+    pub status: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A membership joined with its user (what member lists show).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MemberRow {
+    pub org_id: String,
+    pub user_id: String,
+    pub name: String,
+    pub roles: String,
+    pub email: String,
+    pub user_status: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// An organization as one of the caller's accounts.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MyOrgRow {
+    pub id: String,
+    pub name: String,
+    pub status: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub my_roles: String,
+    pub my_name: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct InvitationRow {
+    pub id: String,
+    pub org_id: String,
+    pub email: String,
+    pub roles: String,
+    pub inviter_id: Option<String>,
+    pub state: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub expires_at: String,
+    pub accepted_by: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ApiKeyRow {
+    pub id: String,
+    pub org_id: String,
+    pub user_id: Option<String>,
+    pub roles: String,
+    pub description: String,
+    pub secret_encrypted: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionRow {
+    pub user_id: String,
+    pub ip_address: String,
+    pub device: String,
+    pub created_at: String,
+    pub expires_at: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserTokenRow {
+    pub id: String,
+    pub user_id: String,
+    pub purpose: String,
+    pub email: String,
+    pub created_at: String,
+    pub expires_at: String,
+    pub used_at: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutboxRow {
+    pub id: String,
+    pub kind: String,
+    pub recipient: String,
+    pub payload_encrypted: String,
+    pub attempts: i64,
+}
