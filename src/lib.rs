@@ -5,6 +5,13 @@
 //! `core` (rules, transactions) → `store` (SQL over SQLite and PostgreSQL); `delivery` drains
 //! the outbox the core writes.
 
+pub mod app;
 pub mod auth;
+pub mod cli;
+pub mod config;
 pub mod core;
+pub mod delivery;
+pub mod faces;
+pub mod http;
 pub mod store;
+pub mod telemetry;

@@ -1,1 +1,211 @@
-fn main(){}
+//! `usher`: parses the command line, loads configuration, and hands over to the library.
+
+use anyhow::Context;
+use clap::Parser;
+use serde_json::json;
+
+use usher::cli::{Admin, Cli, Command};
+use usher::config::Config;
+use usher::core::credentials::Bootstrapped;
+use usher::core::roles::Role;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = Config::load(cli.config.as_deref(), &cli.overrides())?;
+    usher::telemetry::init(config.log_format, &config.log_level);
+    match cli.command {
+        Command::Serve { .. } => serve(&config).await,
+        Command::Migrate => {
+            usher::app::open_core(&config).await?;
+            eprintln!("migrations applied");
+            Ok(())
+        }
+        Command::Openapi { output } => {
+            let doc = usher::faces::openapi().to_pretty_json()?;
+            match output {
+                Some(p) => {
+                    std::fs::write(&p, doc).with_context(|| format!("writing {}", p.display()))?
+                }
+                None => println!("{doc}"),
+            }
+            Ok(())
+        }
+        Command::Admin(a) => admin(&config, a).await,
+    }
+}
+
+async fn serve(config: &Config) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let running = usher::app::start(config, listener).await?;
+    if let Some(b) = usher::app::first_run(&running.state.core, config).await? {
+        print_first_run(config, &b)?;
+    }
+    tracing::info!(listen = %running.addr, database = %usher::config::mask_url_password(&config.database_url()), "usher is listening");
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    running.stop().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+fn bootstrap_json(b: &Bootstrapped) -> serde_json::Value {
+    json!({
+        "userId": b.user_id, "email": b.email, "password": b.password,
+        "organizationId": b.org_id, "apiKey": b.api_key, "apiSecret": b.api_secret,
+    })
+}
+
+fn print_first_run(config: &Config, b: &Bootstrapped) -> anyhow::Result<()> {
+    let file = config.data_dir.join("initial-credentials.json");
+    usher::app::write_private(
+        &file,
+        serde_json::to_string_pretty(&bootstrap_json(b))?.as_bytes(),
+    )?;
+    let base = config.public_url();
+    println!(
+        r#"
+usher: first start on an empty database — created an owner, an organization and an API key.
+
+  e-mail        {email}
+  password      {password}
+  organization  {org}
+  API key       {key}
+  API secret    {secret}
+
+Shown once; also saved to {file} (readable by you only — delete it once stored).
+Data folder {data}: database, master.key (mode 0600), mail/ (outgoing e-mail as .eml files).
+
+First call (SOLAPI HMAC signature; needs openssl and curl):
+
+  KEY={key} SECRET={secret}
+  DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ); SALT=$(openssl rand -hex 16)
+  SIG=$(printf '%s' "$DATE$SALT" | openssl dgst -sha256 -hmac "$SECRET" | sed 's/^.* //')
+  curl -s {base}/users/v1/member -H "Authorization: HMAC-SHA256 apiKey=$KEY, date=$DATE, salt=$SALT, signature=$SIG"
+
+API browser: {base}/docs
+"#,
+        email = b.email,
+        password = b.password,
+        org = b.org_id,
+        key = b.api_key,
+        secret = b.api_secret,
+        file = file.display(),
+        data = config.data_dir.display(),
+    );
+    Ok(())
+}
+
+async fn admin(config: &Config, cmd: Admin) -> anyhow::Result<()> {
+    if let Admin::Config = cmd {
+        print!("{}", config.masked_toml()?);
+        return Ok(());
+    }
+    let core = usher::app::open_core(config).await?;
+    let result = run_admin(&core, cmd).await;
+    core.db.close().await;
+    result
+}
+
+async fn run_admin(core: &usher::core::Core, cmd: Admin) -> anyhow::Result<()> {
+    let fail = |e: usher::core::CoreError| anyhow::anyhow!("{e}");
+    match cmd {
+        Admin::Config => unreachable!("handled before opening the database"),
+        Admin::Bootstrap {
+            email,
+            password,
+            org_name,
+            json,
+        } => {
+            let b = core
+                .bootstrap(&email, password.as_deref(), org_name.as_deref())
+                .await
+                .map_err(fail)?;
+            if json {
+                println!("{}", bootstrap_json(&b));
+            } else {
+                println!(
+                    "user {} ({})\npassword {}\norganization {}\nAPI key {}\nAPI secret {}",
+                    b.user_id, b.email, b.password, b.org_id, b.api_key, b.api_secret
+                );
+            }
+        }
+        Admin::CreateUser {
+            email,
+            name,
+            password,
+            json,
+        } => {
+            let (u, pw) = core
+                .admin_create_user(&email, name.as_deref(), password.as_deref())
+                .await
+                .map_err(fail)?;
+            if json {
+                println!(
+                    "{}",
+                    json!({"userId": u.id, "email": u.email, "password": pw})
+                );
+            } else {
+                println!("user {} ({})\npassword {pw}", u.id, u.email);
+            }
+        }
+        Admin::CreateOrg { name, owner_email } => {
+            let id = core
+                .admin_create_org(&name, &owner_email)
+                .await
+                .map_err(fail)?;
+            println!("{id}");
+        }
+        Admin::AddMember { org, email, role } => {
+            let role = match role.as_str() {
+                "OWNER" => Role::Owner,
+                "DEVELOPER" => Role::Developer,
+                "MEMBER" => Role::Member,
+                other => anyhow::bail!("unknown role {other}: use OWNER, DEVELOPER or MEMBER"),
+            };
+            core.admin_add_member(&org, &email, role)
+                .await
+                .map_err(fail)?;
+            println!("added {email} to {org} as {}", role.as_str());
+        }
+        Admin::CreateApiKey {
+            org,
+            email,
+            description,
+            json,
+        } => {
+            let k = core
+                .admin_create_api_key(&org, &email, &description)
+                .await
+                .map_err(fail)?;
+            if json {
+                println!(
+                    "{}",
+                    json!({"apiKey": k.row.id, "apiSecret": k.secret, "organizationId": k.row.org_id})
+                );
+            } else {
+                println!("API key {}\nAPI secret {}", k.row.id, k.secret);
+            }
+        }
+    }
+    Ok(())
+}

@@ -31,9 +31,14 @@ pub struct MemberFilter {
 impl MemberFilter {
     fn matches(&self, m: &MemberRow) -> bool {
         self.member_id.as_ref().is_none_or(|v| *v == m.user_id)
-            && self.role.is_none_or(|r| Roles::from_stored(&m.roles).solapi_role() == r)
+            && self
+                .role
+                .is_none_or(|r| Roles::from_stored(&m.roles).solapi_role() == r)
             && self.name.as_ref().is_none_or(|v| *v == m.name)
-            && self.email.as_ref().is_none_or(|v| super::email::normalize(v) == super::email::normalize(&m.email))
+            && self
+                .email
+                .as_ref()
+                .is_none_or(|v| super::email::normalize(v) == super::email::normalize(&m.email))
             && self.status.as_ref().is_none_or(|v| *v == m.user_status)
             && self.created_at.as_ref().is_none_or(|v| *v == m.created_at)
     }
@@ -51,7 +56,10 @@ pub struct MemberChange {
 pub fn check_name(field: &'static str, raw: &str) -> CoreResult<String> {
     let s = raw.trim();
     if s.is_empty() || s.chars().count() > 100 || s.chars().any(char::is_control) {
-        return Err(CoreError::invalid(field, "must be 1 to 100 characters without control characters"));
+        return Err(CoreError::invalid(
+            field,
+            "must be 1 to 100 characters without control characters",
+        ));
     }
     Ok(s.to_owned())
 }
@@ -74,15 +82,40 @@ impl Core {
         let org_id = self.new_id();
         let now = self.now_ts();
         store::orgs::insert(&mut *conn, &org_id, org_name, &now).await?;
-        store::orgs::insert_membership(&mut *conn, &org_id, user_id, member_name, Role::Owner.as_str(), &now).await?;
-        self.audit(conn, Some(actor), Some(&org_id), "organization.created", ("organization", &org_id), json!({})).await?;
-        self.audit(conn, Some(actor), Some(&org_id), "membership.added", ("user", user_id), json!({"roles": ["OWNER"]}))
-            .await?;
+        store::orgs::insert_membership(
+            &mut *conn,
+            &org_id,
+            user_id,
+            member_name,
+            Role::Owner.as_str(),
+            &now,
+        )
+        .await?;
+        self.audit(
+            conn,
+            Some(actor),
+            Some(&org_id),
+            "organization.created",
+            ("organization", &org_id),
+            json!({}),
+        )
+        .await?;
+        self.audit(
+            conn,
+            Some(actor),
+            Some(&org_id),
+            "membership.added",
+            ("user", user_id),
+            json!({"roles": ["OWNER"]}),
+        )
+        .await?;
         Ok(org_id)
     }
 
     pub async fn org_detail(&self, org_id: &str) -> CoreResult<OrgDetail> {
-        let org = store::orgs::by_id(self.db.read(), org_id).await?.ok_or(CoreError::NotFound)?;
+        let org = store::orgs::by_id(self.db.read(), org_id)
+            .await?
+            .ok_or(CoreError::NotFound)?;
         let members = store::orgs::members(self.db.read(), org_id, None, 10_000).await?;
         Ok(OrgDetail { org, members })
     }
@@ -96,21 +129,31 @@ impl Core {
             None => default_org_name(&user.name),
         };
         let mut tx = self.db.begin().await?;
-        let org_id = self.insert_org_with_owner(&mut tx, &user.id, &user.name, &name, &actor.audit_label()).await?;
+        let org_id = self
+            .insert_org_with_owner(&mut tx, &user.id, &user.name, &name, &actor.audit_label())
+            .await?;
         tx.commit().await?;
         self.org_detail(&org_id).await
     }
 
     /// SOLAPI #15: any member reads the organization.
     pub async fn get_org(&self, actor: &Actor, org_id: &str) -> CoreResult<OrgDetail> {
-        self.access(actor, org_id).await?.require(Permission::ReadOrganization)?;
+        self.access(actor, org_id)
+            .await?
+            .require(Permission::ReadOrganization)?;
         self.org_detail(org_id).await
     }
 
     /// SOLAPI #14: the caller's organizations, keyset-paginated by id.
-    pub async fn my_orgs(&self, actor: &Actor, start_key: Option<&str>, limit: i64) -> CoreResult<(Vec<MyOrgRow>, Option<String>)> {
+    pub async fn my_orgs(
+        &self,
+        actor: &Actor,
+        start_key: Option<&str>,
+        limit: i64,
+    ) -> CoreResult<(Vec<MyOrgRow>, Option<String>)> {
         let user = actor.person()?;
-        let mut rows = store::orgs::orgs_of_user(self.db.read(), &user.id, start_key, limit + 1).await?;
+        let mut rows =
+            store::orgs::orgs_of_user(self.db.read(), &user.id, start_key, limit + 1).await?;
         // An API key sees only its own organization.
         if let Some(k) = &actor.key {
             rows.retain(|r| r.id == k.org_id);
@@ -125,7 +168,13 @@ impl Core {
     }
 
     /// SOLAPI #16 (rename) and #17 (reactivate): owners only.
-    pub async fn update_org(&self, actor: &Actor, org_id: &str, name: Option<&str>, activate: bool) -> CoreResult<OrgDetail> {
+    pub async fn update_org(
+        &self,
+        actor: &Actor,
+        org_id: &str,
+        name: Option<&str>,
+        activate: bool,
+    ) -> CoreResult<OrgDetail> {
         actor.require_status(&[user_status::ACTIVE])?;
         let access = self.access(actor, org_id).await?;
         access.require(Permission::ManageOrganization)?;
@@ -140,8 +189,20 @@ impl Core {
         let mut tx = self.db.begin().await?;
         let status = activate.then_some("ACTIVE");
         store::orgs::update(&mut *tx, org_id, name.as_deref(), status, &self.now_ts()).await?;
-        let action = if activate { "organization.activated" } else { "organization.updated" };
-        self.audit(&mut tx, Some(&actor.audit_label()), Some(org_id), action, ("organization", org_id), json!({})).await?;
+        let action = if activate {
+            "organization.activated"
+        } else {
+            "organization.updated"
+        };
+        self.audit(
+            &mut tx,
+            Some(&actor.audit_label()),
+            Some(org_id),
+            action,
+            ("organization", org_id),
+            json!({}),
+        )
+        .await?;
         tx.commit().await?;
         self.org_detail(org_id).await
     }
@@ -151,7 +212,10 @@ impl Core {
         actor.require_status(&[user_status::ACTIVE])?;
         let user = actor.person()?;
         self.access(actor, org_id).await?;
-        let update = store::users::ProfileUpdate { selected_org_id: Some(org_id), ..Default::default() };
+        let update = store::users::ProfileUpdate {
+            selected_org_id: Some(org_id),
+            ..Default::default()
+        };
         store::users::update(self.db.read(), &user.id, &update, &self.now_ts()).await?;
         Ok(())
     }
@@ -171,7 +235,8 @@ impl Core {
         let mut out = Vec::new();
         let mut cursor = start_key.map(str::to_owned);
         loop {
-            let batch = store::orgs::members(self.db.read(), org_id, cursor.as_deref(), 500).await?;
+            let batch =
+                store::orgs::members(self.db.read(), org_id, cursor.as_deref(), 500).await?;
             let exhausted = batch.len() < 500;
             cursor = batch.last().map(|m| m.user_id.clone());
             out.extend(batch.into_iter().filter(|m| filter.matches(m)));
@@ -189,14 +254,29 @@ impl Core {
     }
 
     /// SOLAPI #20 and #22: one member, visible to every member.
-    pub async fn get_member(&self, actor: &Actor, org_id: &str, member_id: &str) -> CoreResult<MemberRow> {
-        self.access(actor, org_id).await?.require(Permission::ReadOrganization)?;
-        store::orgs::member(self.db.read(), org_id, member_id).await?.ok_or(CoreError::NotFound)
+    pub async fn get_member(
+        &self,
+        actor: &Actor,
+        org_id: &str,
+        member_id: &str,
+    ) -> CoreResult<MemberRow> {
+        self.access(actor, org_id)
+            .await?
+            .require(Permission::ReadOrganization)?;
+        store::orgs::member(self.db.read(), org_id, member_id)
+            .await?
+            .ok_or(CoreError::NotFound)
     }
 
     /// SOLAPI #21 and #23. Owners change anyone's role and name; a member may change their own
     /// name. Only an owner grants the owner role, and the last owner cannot be demoted.
-    pub async fn update_member(&self, actor: &Actor, org_id: &str, member_id: &str, change: &MemberChange) -> CoreResult<MemberRow> {
+    pub async fn update_member(
+        &self,
+        actor: &Actor,
+        org_id: &str,
+        member_id: &str,
+        change: &MemberChange,
+    ) -> CoreResult<MemberRow> {
         actor.require_status(&[user_status::ACTIVE])?;
         let access = self.access(actor, org_id).await?;
         access.require_active_org()?;
@@ -208,26 +288,57 @@ impl Core {
         if !is_owner && !is_self {
             return Err(CoreError::Forbidden("only an owner changes another member"));
         }
-        let name = change.name.as_deref().map(|n| check_name("name", n)).transpose()?;
+        let name = change
+            .name
+            .as_deref()
+            .map(|n| check_name("name", n))
+            .transpose()?;
 
         let mut tx = self.db.begin().await?;
         store::orgs::lock(&mut *tx, org_id).await?;
-        let current = store::orgs::member(&mut *tx, org_id, member_id).await?.ok_or(CoreError::NotFound)?;
-        let roles = change.role.map(|r| with_solapi_role(&Roles::from_stored(&current.roles), r).to_stored());
-        store::orgs::update_membership(&mut *tx, org_id, member_id, name.as_deref(), roles.as_deref(), &self.now_ts()).await?;
+        let current = store::orgs::member(&mut *tx, org_id, member_id)
+            .await?
+            .ok_or(CoreError::NotFound)?;
+        let roles = change
+            .role
+            .map(|r| with_solapi_role(&Roles::from_stored(&current.roles), r).to_stored());
+        store::orgs::update_membership(
+            &mut *tx,
+            org_id,
+            member_id,
+            name.as_deref(),
+            roles.as_deref(),
+            &self.now_ts(),
+        )
+        .await?;
         if store::orgs::owner_count(&mut *tx, org_id).await? == 0 {
             return Err(CoreError::Conflict(Conflict::LastOwner));
         }
         let details = json!({"roles": roles, "name": name});
-        self.audit(&mut tx, Some(&actor.audit_label()), Some(org_id), "membership.updated", ("user", member_id), details).await?;
-        let updated = store::orgs::member(&mut *tx, org_id, member_id).await?.ok_or(CoreError::NotFound)?;
+        self.audit(
+            &mut tx,
+            Some(&actor.audit_label()),
+            Some(org_id),
+            "membership.updated",
+            ("user", member_id),
+            details,
+        )
+        .await?;
+        let updated = store::orgs::member(&mut *tx, org_id, member_id)
+            .await?
+            .ok_or(CoreError::NotFound)?;
         tx.commit().await?;
         Ok(updated)
     }
 
     /// An owner removes a member, or a member leaves. Never the last owner. The member's API keys
     /// for this organization go with the membership.
-    pub async fn remove_member(&self, actor: &Actor, org_id: &str, member_id: &str) -> CoreResult<MemberRow> {
+    pub async fn remove_member(
+        &self,
+        actor: &Actor,
+        org_id: &str,
+        member_id: &str,
+    ) -> CoreResult<MemberRow> {
         actor.require_status(&[user_status::ACTIVE, user_status::UNVERIFIED])?;
         let access = self.access(actor, org_id).await?;
         let is_self = actor.user.as_ref().is_some_and(|u| u.id == member_id);
@@ -236,7 +347,9 @@ impl Core {
         }
         let mut tx = self.db.begin().await?;
         store::orgs::lock(&mut *tx, org_id).await?;
-        let current = store::orgs::member(&mut *tx, org_id, member_id).await?.ok_or(CoreError::NotFound)?;
+        let current = store::orgs::member(&mut *tx, org_id, member_id)
+            .await?
+            .ok_or(CoreError::NotFound)?;
         store::orgs::delete_membership(&mut *tx, org_id, member_id).await?;
         if store::orgs::owner_count(&mut *tx, org_id).await? == 0 {
             return Err(CoreError::Conflict(Conflict::LastOwner));
@@ -244,8 +357,15 @@ impl Core {
         store::users::clear_selected_org(&mut *tx, member_id, org_id).await?;
         let keys = store::credentials::delete_of_member(&mut *tx, org_id, member_id).await?;
         let label = actor.audit_label();
-        self.audit(&mut tx, Some(&label), Some(org_id), "membership.removed", ("user", member_id), json!({"apiKeys": keys}))
-            .await?;
+        self.audit(
+            &mut tx,
+            Some(&label),
+            Some(org_id),
+            "membership.removed",
+            ("user", member_id),
+            json!({"apiKeys": keys}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(current)
     }
@@ -254,6 +374,8 @@ impl Core {
 /// Replaces the SOLAPI-visible role (OWNER / DEVELOPER / MEMBER) in a role set, keeping roles
 /// SOLAPI has no name for (e.g. Atlas billing roles).
 pub fn with_solapi_role(current: &Roles, role: Role) -> Roles {
-    let kept = current.iter().filter(|r| !matches!(r, Role::Owner | Role::Developer | Role::Member));
+    let kept = current
+        .iter()
+        .filter(|r| !matches!(r, Role::Owner | Role::Developer | Role::Member));
     Roles::from_iter(kept.chain(std::iter::once(role)))
 }

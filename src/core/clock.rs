@@ -17,12 +17,14 @@ pub struct Clock {
 
 impl Clock {
     pub fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc() + Duration::milliseconds(self.offset_millis.load(Ordering::Relaxed))
+        OffsetDateTime::now_utc()
+            + Duration::milliseconds(self.offset_millis.load(Ordering::Relaxed))
     }
 
     /// Moves this clock forward (tests of expiry and of signature windows).
     pub fn advance(&self, by: Duration) {
-        self.offset_millis.fetch_add(by.whole_milliseconds() as i64, Ordering::Relaxed);
+        self.offset_millis
+            .fetch_add(by.whole_milliseconds() as i64, Ordering::Relaxed);
     }
 
     pub fn now_ts(&self) -> String {
@@ -38,7 +40,9 @@ pub fn format_ts(t: OffsetDateTime) -> String {
 
 /// Parses a stored timestamp (the format [`format_ts`] writes).
 pub fn parse_ts(s: &str) -> Option<OffsetDateTime> {
-    time::PrimitiveDateTime::parse(s, MILLIS_Z).ok().map(|t| t.assume_utc())
+    time::PrimitiveDateTime::parse(s, MILLIS_Z)
+        .ok()
+        .map(|t| t.assume_utc())
 }
 
 #[cfg(test)]

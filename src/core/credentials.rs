@@ -25,7 +25,10 @@ pub struct ActiveKey {
 
 impl std::fmt::Debug for ActiveKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ActiveKey").field("id", &self.id).field("org_id", &self.org_id).finish_non_exhaustive()
+        f.debug_struct("ActiveKey")
+            .field("id", &self.id)
+            .field("org_id", &self.org_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -41,7 +44,9 @@ const KEY_CACHE_TTL: StdDuration = StdDuration::from_secs(5);
 impl KeyCache {
     fn get(&self, id: &str) -> Option<Option<ActiveKey>> {
         let map = self.entries.read().expect("key cache lock");
-        map.get(id).filter(|(_, at)| at.elapsed() < KEY_CACHE_TTL).map(|(k, _)| k.clone())
+        map.get(id)
+            .filter(|(_, at)| at.elapsed() < KEY_CACHE_TTL)
+            .map(|(k, _)| k.clone())
     }
 
     fn put(&self, id: &str, key: Option<ActiveKey>) {
@@ -54,6 +59,17 @@ impl KeyCache {
 
     pub fn forget(&self, id: &str) {
         self.entries.write().expect("key cache lock").remove(id);
+    }
+
+    /// Drops the cached keys a member held in an organization (they are deleted when they leave).
+    pub fn forget_member(&self, org_id: &str, user_id: &str) {
+        self.entries
+            .write()
+            .expect("key cache lock")
+            .retain(|_, (k, _)| {
+                !k.as_ref()
+                    .is_some_and(|k| k.org_id == org_id && k.user_id.as_deref() == Some(user_id))
+            });
     }
 }
 
@@ -78,7 +94,11 @@ pub struct Bootstrapped {
 /// A readable random password for first-run and CLI-made accounts (~119 bits).
 fn generate_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let chunk = || (0..5).map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char).collect::<String>();
+    let chunk = || {
+        (0..5)
+            .map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char)
+            .collect::<String>()
+    };
     [chunk(), chunk(), chunk(), chunk()].join("-")
 }
 
@@ -94,7 +114,13 @@ impl Core {
         let key = match store::credentials::by_id(self.db.read(), id).await? {
             Some(row) => {
                 let secret = self.crypto.decrypt(&row.id, &row.secret_encrypted)?;
-                Some(ActiveKey { id: row.id, org_id: row.org_id, user_id: row.user_id, roles: Roles::from_stored(&row.roles), secret })
+                Some(ActiveKey {
+                    id: row.id,
+                    org_id: row.org_id,
+                    user_id: row.user_id,
+                    roles: Roles::from_stored(&row.roles),
+                    secret,
+                })
             }
             None => None,
         };
@@ -112,18 +138,30 @@ impl Core {
             },
             None => None,
         };
-        let scope = KeyScope { key_id: key.id.clone(), org_id: key.org_id.clone(), roles: key.roles.clone() };
-        Ok(Some(Actor { user, key: Some(scope) }))
+        let scope = KeyScope {
+            key_id: key.id.clone(),
+            org_id: key.org_id.clone(),
+            roles: key.roles.clone(),
+        };
+        Ok(Some(Actor {
+            user,
+            key: Some(scope),
+        }))
     }
 
     /// The person behind a live session token.
     pub async fn actor_for_session(&self, token: &str) -> CoreResult<Option<Actor>> {
         let digest = self.crypto.token_digest(token);
-        let Some(session) = store::users::live_session(self.db.read(), &digest, &self.now_ts()).await? else {
+        let Some(session) =
+            store::users::live_session(self.db.read(), &digest, &self.now_ts()).await?
+        else {
             return Ok(None);
         };
         let user = store::users::by_id(self.db.read(), &session.user_id).await?;
-        Ok(user.filter(|u| u.status != "DELETED").map(|u| Actor { user: Some(u), key: None }))
+        Ok(user.filter(|u| u.status != "DELETED").map(|u| Actor {
+            user: Some(u),
+            key: None,
+        }))
     }
 
     /// Login sessions of the caller (SOLAPI `loginSessions`).
@@ -132,19 +170,41 @@ impl Core {
     }
 
     /// An owner or developer creates a key that acts as themselves in `org_id`.
-    pub async fn create_api_key(&self, actor: &Actor, org_id: &str, description: &str) -> CoreResult<CreatedKey> {
+    pub async fn create_api_key(
+        &self,
+        actor: &Actor,
+        org_id: &str,
+        description: &str,
+    ) -> CoreResult<CreatedKey> {
         actor.require_status(&[user_status::ACTIVE])?;
         let user = actor.person()?;
         let access = self.access(actor, org_id).await?;
         access.require(Permission::ManageCredentials)?;
         let description = description.trim();
         if description.chars().count() > 250 || description.chars().any(char::is_control) {
-            return Err(CoreError::invalid("description", "at most 250 characters without control characters"));
+            return Err(CoreError::invalid(
+                "description",
+                "at most 250 characters without control characters",
+            ));
         }
-        self.insert_api_key(org_id, Some(&user.id), &Roles::default(), description, &actor.audit_label()).await
+        self.insert_api_key(
+            org_id,
+            Some(&user.id),
+            &Roles::default(),
+            description,
+            &actor.audit_label(),
+        )
+        .await
     }
 
-    async fn insert_api_key(&self, org_id: &str, user_id: Option<&str>, roles: &Roles, description: &str, actor: &str) -> CoreResult<CreatedKey> {
+    async fn insert_api_key(
+        &self,
+        org_id: &str,
+        user_id: Option<&str>,
+        roles: &Roles,
+        description: &str,
+        actor: &str,
+    ) -> CoreResult<CreatedKey> {
         let id = ids::new_api_key_id();
         let secret = ids::new_api_secret();
         let sealed = self.crypto.encrypt(&id, secret.as_bytes());
@@ -161,25 +221,53 @@ impl Core {
             now: &self.now_ts(),
         };
         store::credentials::insert(&mut *tx, &new).await?;
-        self.audit(&mut tx, Some(actor), Some(org_id), "api_key.created", ("api_key", &id), json!({"user": user_id})).await?;
-        let row = store::credentials::by_id(&mut *tx, &id).await?.ok_or(CoreError::NotFound)?;
+        self.audit(
+            &mut tx,
+            Some(actor),
+            Some(org_id),
+            "api_key.created",
+            ("api_key", &id),
+            json!({"user": user_id}),
+        )
+        .await?;
+        let row = store::credentials::by_id(&mut *tx, &id)
+            .await?
+            .ok_or(CoreError::NotFound)?;
         tx.commit().await?;
         Ok(CreatedKey { row, secret })
     }
 
     pub async fn list_api_keys(&self, actor: &Actor, org_id: &str) -> CoreResult<Vec<ApiKeyRow>> {
-        self.access(actor, org_id).await?.require(Permission::ManageCredentials)?;
+        self.access(actor, org_id)
+            .await?
+            .require(Permission::ManageCredentials)?;
         Ok(store::credentials::of_org(self.db.read(), org_id).await?)
     }
 
-    pub async fn revoke_api_key(&self, actor: &Actor, cache: &KeyCache, org_id: &str, key_id: &str) -> CoreResult<()> {
+    pub async fn revoke_api_key(
+        &self,
+        actor: &Actor,
+        cache: &KeyCache,
+        org_id: &str,
+        key_id: &str,
+    ) -> CoreResult<()> {
         actor.require_status(&[user_status::ACTIVE])?;
-        self.access(actor, org_id).await?.require(Permission::ManageCredentials)?;
+        self.access(actor, org_id)
+            .await?
+            .require(Permission::ManageCredentials)?;
         let mut tx = self.db.begin().await?;
         if store::credentials::delete(&mut *tx, org_id, key_id).await? == 0 {
             return Err(CoreError::NotFound);
         }
-        self.audit(&mut tx, Some(&actor.audit_label()), Some(org_id), "api_key.revoked", ("api_key", key_id), json!({})).await?;
+        self.audit(
+            &mut tx,
+            Some(&actor.audit_label()),
+            Some(org_id),
+            "api_key.revoked",
+            ("api_key", key_id),
+            json!({}),
+        )
+        .await?;
         tx.commit().await?;
         cache.forget(key_id);
         Ok(())
@@ -188,8 +276,14 @@ impl Core {
     // ---- administrator operations (CLI, first run): no actor, full trust ----
 
     /// Creates an ACTIVE user (the administrator vouches for the address).
-    pub async fn admin_create_user(&self, email: &str, name: Option<&str>, password: Option<&str>) -> CoreResult<(UserRow, String)> {
-        let email = Email::parse(email).ok_or_else(|| CoreError::invalid("email", "must be a valid e-mail address"))?;
+    pub async fn admin_create_user(
+        &self,
+        email: &str,
+        name: Option<&str>,
+        password: Option<&str>,
+    ) -> CoreResult<(UserRow, String)> {
+        let email = Email::parse(email)
+            .ok_or_else(|| CoreError::invalid("email", "must be a valid e-mail address"))?;
         let password = match password {
             Some(p) => {
                 self.settings.password_policy.check(p)?;
@@ -199,7 +293,12 @@ impl Core {
         };
         let name = match name {
             Some(n) => super::accounts::check_name("name", n)?,
-            None => email.as_str().split('@').next().unwrap_or("owner").to_owned(),
+            None => email
+                .as_str()
+                .split('@')
+                .next()
+                .unwrap_or("owner")
+                .to_owned(),
         };
         let hash = self.hasher.hash(password.clone()).await?;
         let id = self.new_id();
@@ -214,12 +313,27 @@ impl Core {
             selected_org_id: None,
             now: &self.now_ts(),
         };
-        match store::users::insert(&mut *tx, &new_user).await.map_err(StoreError::classify) {
-            Err(StoreError::Unique(_)) => return Err(CoreError::Conflict(super::Conflict::EmailTaken)),
+        match store::users::insert(&mut *tx, &new_user)
+            .await
+            .map_err(StoreError::classify)
+        {
+            Err(StoreError::Unique(_)) => {
+                return Err(CoreError::Conflict(super::Conflict::EmailTaken));
+            }
             other => other.map_err(|e| CoreError::Internal(e.into()))?,
         }
-        self.audit(&mut tx, Some("admin"), None, "user.created", ("user", &id), json!({"via": "admin"})).await?;
-        let row = store::users::by_id(&mut *tx, &id).await?.ok_or(CoreError::NotFound)?;
+        self.audit(
+            &mut tx,
+            Some("admin"),
+            None,
+            "user.created",
+            ("user", &id),
+            json!({"via": "admin"}),
+        )
+        .await?;
+        let row = store::users::by_id(&mut *tx, &id)
+            .await?
+            .ok_or(CoreError::NotFound)?;
         tx.commit().await?;
         Ok((row, password))
     }
@@ -229,9 +343,14 @@ impl Core {
         let name = super::accounts::check_name("name", name)?;
         let owner = self.admin_user(owner_email).await?;
         let mut tx = self.db.begin().await?;
-        let org_id = self.insert_org_with_owner(&mut tx, &owner.id, &owner.name, &name, "admin").await?;
+        let org_id = self
+            .insert_org_with_owner(&mut tx, &owner.id, &owner.name, &name, "admin")
+            .await?;
         if owner.selected_org_id.is_none() {
-            let select = store::users::ProfileUpdate { selected_org_id: Some(&org_id), ..Default::default() };
+            let select = store::users::ProfileUpdate {
+                selected_org_id: Some(&org_id),
+                ..Default::default()
+            };
             store::users::update(&mut *tx, &owner.id, &select, &self.now_ts()).await?;
         }
         tx.commit().await?;
@@ -240,39 +359,89 @@ impl Core {
 
     pub async fn admin_add_member(&self, org_id: &str, email: &str, role: Role) -> CoreResult<()> {
         let user = self.admin_user(email).await?;
-        store::orgs::by_id(self.db.read(), org_id).await?.ok_or(CoreError::NotFound)?;
+        store::orgs::by_id(self.db.read(), org_id)
+            .await?
+            .ok_or(CoreError::NotFound)?;
         let mut tx = self.db.begin().await?;
-        match store::orgs::insert_membership(&mut *tx, org_id, &user.id, &user.name, role.as_str(), &self.now_ts())
-            .await
-            .map_err(StoreError::classify)
+        match store::orgs::insert_membership(
+            &mut *tx,
+            org_id,
+            &user.id,
+            &user.name,
+            role.as_str(),
+            &self.now_ts(),
+        )
+        .await
+        .map_err(StoreError::classify)
         {
-            Err(StoreError::Unique(_)) => return Err(CoreError::Conflict(super::Conflict::AlreadyMember)),
+            Err(StoreError::Unique(_)) => {
+                return Err(CoreError::Conflict(super::Conflict::AlreadyMember));
+            }
             other => other.map_err(|e| CoreError::Internal(e.into()))?,
         }
-        self.audit(&mut tx, Some("admin"), Some(org_id), "membership.added", ("user", &user.id), json!({"roles": [role.as_str()]}))
-            .await?;
+        self.audit(
+            &mut tx,
+            Some("admin"),
+            Some(org_id),
+            "membership.added",
+            ("user", &user.id),
+            json!({"roles": [role.as_str()]}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Creates a key acting as the member `email` of `org_id`.
-    pub async fn admin_create_api_key(&self, org_id: &str, email: &str, description: &str) -> CoreResult<CreatedKey> {
+    pub async fn admin_create_api_key(
+        &self,
+        org_id: &str,
+        email: &str,
+        description: &str,
+    ) -> CoreResult<CreatedKey> {
         let user = self.admin_user(email).await?;
-        store::orgs::access(self.db.read(), org_id, &user.id).await?.ok_or(CoreError::NotFound)?;
-        self.insert_api_key(org_id, Some(&user.id), &Roles::default(), description, "admin").await
+        store::orgs::access(self.db.read(), org_id, &user.id)
+            .await?
+            .ok_or(CoreError::NotFound)?;
+        self.insert_api_key(
+            org_id,
+            Some(&user.id),
+            &Roles::default(),
+            description,
+            "admin",
+        )
+        .await
     }
 
     async fn admin_user(&self, email: &str) -> CoreResult<UserRow> {
-        store::users::by_email(self.db.read(), &super::email::normalize(email)).await?.ok_or(CoreError::NotFound)
+        store::users::by_email(self.db.read(), &super::email::normalize(email))
+            .await?
+            .ok_or(CoreError::NotFound)
     }
 
     /// An owner, an organization and a key in one step (first run, scripts, tests).
-    pub async fn bootstrap(&self, email: &str, password: Option<&str>, org_name: Option<&str>) -> CoreResult<Bootstrapped> {
+    pub async fn bootstrap(
+        &self,
+        email: &str,
+        password: Option<&str>,
+        org_name: Option<&str>,
+    ) -> CoreResult<Bootstrapped> {
         let (user, password) = self.admin_create_user(email, None, password).await?;
-        let org_name = org_name.map(str::to_owned).unwrap_or_else(|| super::accounts::default_org_name(&user.name));
+        let org_name = org_name
+            .map(str::to_owned)
+            .unwrap_or_else(|| super::accounts::default_org_name(&user.name));
         let org_id = self.admin_create_org(&org_name, &user.email).await?;
-        let key = self.admin_create_api_key(&org_id, &user.email, "bootstrap").await?;
-        Ok(Bootstrapped { user_id: user.id, email: user.email, password, org_id, api_key: key.row.id, api_secret: key.secret })
+        let key = self
+            .admin_create_api_key(&org_id, &user.email, "bootstrap")
+            .await?;
+        Ok(Bootstrapped {
+            user_id: user.id,
+            email: user.email,
+            password,
+            org_id,
+            api_key: key.row.id,
+            api_secret: key.secret,
+        })
     }
 
     pub async fn user_count(&self) -> CoreResult<i64> {

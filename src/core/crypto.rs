@@ -51,7 +51,13 @@ impl Crypto {
         rand::fill(&mut nonce);
         let ct = self
             .aead
-            .encrypt(XNonce::from_slice(&nonce), Payload { msg: plain, aad: context.as_bytes() })
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plain,
+                    aad: context.as_bytes(),
+                },
+            )
             .expect("encryption cannot fail for in-memory buffers");
         let mut out = nonce.to_vec();
         out.extend_from_slice(&ct);
@@ -65,14 +71,21 @@ impl Crypto {
         }
         let (nonce, ct) = raw.split_at(24);
         self.aead
-            .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad: context.as_bytes() })
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: ct,
+                    aad: context.as_bytes(),
+                },
+            )
             .map_err(|_| DecryptError)
     }
 
     /// Keyed digest under which a bearer secret is stored and looked up. Keyed (not a bare
     /// SHA-256) so that a leaked database does not allow offline guessing.
     pub fn token_digest(&self, token: &str) -> String {
-        let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&self.digest_key).expect("any key length");
+        let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&self.digest_key)
+            .expect("any key length");
         mac.update(token.as_bytes());
         hex::encode(mac.finalize().into_bytes())
     }
@@ -88,7 +101,9 @@ pub fn random_token() -> String {
 /// True for strings shaped like [`random_token`] output; lets a path segment be told apart from
 /// a 24-hex id without a database round trip.
 pub fn looks_like_token(s: &str) -> bool {
-    s.len() == 43 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    s.len() == 43
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 pub fn generate_master_key() -> [u8; MASTER_KEY_LEN] {

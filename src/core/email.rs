@@ -54,7 +54,16 @@ mod tests {
 
     #[test]
     fn invalid_addresses_are_refused() {
-        for bad in ["", "plain", "a@", "@b.c", "a b@c.d", "a@b", "\"q\"@x.y", &format!("{}@x.y", "a".repeat(260))] {
+        for bad in [
+            "",
+            "plain",
+            "a@",
+            "@b.c",
+            "a b@c.d",
+            "a@b",
+            "\"q\"@x.y",
+            &format!("{}@x.y", "a".repeat(260)),
+        ] {
             assert!(Email::parse(bad).is_none(), "{bad}");
         }
     }

@@ -34,7 +34,10 @@ pub enum CoreError {
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
     #[error("invalid {field}: {message}")]
-    Invalid { field: &'static str, message: String },
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
     #[error("password: {0}")]
     Password(#[from] PolicyError),
     #[error("conflict: {0:?}")]
@@ -58,7 +61,10 @@ pub enum CoreError {
 
 impl CoreError {
     pub fn invalid(field: &'static str, message: impl Into<String>) -> CoreError {
-        CoreError::Invalid { field, message: message.into() }
+        CoreError::Invalid {
+            field,
+            message: message.into(),
+        }
     }
 }
 

@@ -55,13 +55,19 @@ fn ended_from_state(state: &str) -> Option<Ended> {
 /// The state as callers see it: a PENDING invitation past its expiry is EXPIRED, whether or not
 /// the sweeper has written that down yet.
 pub fn effective_state<'a>(row: &'a InvitationRow, now: &str) -> &'a str {
-    if row.state == "PENDING" && row.expires_at.as_str() <= now { "EXPIRED" } else { &row.state }
+    if row.state == "PENDING" && row.expires_at.as_str() <= now {
+        "EXPIRED"
+    } else {
+        &row.state
+    }
 }
 
 impl Core {
     async fn find_invitation(&self, r: Reference<'_>) -> CoreResult<InvitationRow> {
         let row = match r {
-            Reference::Token(t) => store::invitations::by_token(self.db.read(), &self.crypto.token_digest(t)).await?,
+            Reference::Token(t) => {
+                store::invitations::by_token(self.db.read(), &self.crypto.token_digest(t)).await?
+            }
             Reference::Id(id) => store::invitations::by_id(self.db.read(), id).await?,
         };
         row.ok_or(CoreError::NotFound)
@@ -70,31 +76,56 @@ impl Core {
     /// After a guarded transition found nothing to update: says why, and materializes expiry
     /// (with its audit event) if that is the reason.
     async fn why_not_pending(&self, conn: &mut AnyConnection, id: &str) -> CoreResult<CoreError> {
-        let row = store::invitations::by_id(&mut *conn, id).await?.ok_or(CoreError::NotFound)?;
+        let row = store::invitations::by_id(&mut *conn, id)
+            .await?
+            .ok_or(CoreError::NotFound)?;
         if let Some(e) = ended_from_state(&row.state) {
             return Ok(CoreError::InvitationEnded(e));
         }
-        self.expire_pending(conn, &row.org_id, &super::email::normalize(&row.email)).await?;
+        self.expire_pending(conn, &row.org_id, &super::email::normalize(&row.email))
+            .await?;
         Ok(CoreError::InvitationEnded(Ended::Expired))
     }
 
     /// Marks the overdue pending invitations of (org, e-mail) EXPIRED, with an audit event each.
-    async fn expire_pending(&self, conn: &mut AnyConnection, org_id: &str, email_normalized: &str) -> CoreResult<()> {
+    async fn expire_pending(
+        &self,
+        conn: &mut AnyConnection,
+        org_id: &str,
+        email_normalized: &str,
+    ) -> CoreResult<()> {
         let now = self.now_ts();
-        for id in store::invitations::expire_for(&mut *conn, org_id, email_normalized, &now).await? {
-            self.audit(conn, None, Some(org_id), "invitation.expired", ("invitation", &id), json!({})).await?;
+        for id in store::invitations::expire_for(&mut *conn, org_id, email_normalized, &now).await?
+        {
+            self.audit(
+                conn,
+                None,
+                Some(org_id),
+                "invitation.expired",
+                ("invitation", &id),
+                json!({}),
+            )
+            .await?;
         }
         Ok(())
     }
 
     /// SOLAPI #25: an owner invites an e-mail into the caller's current organization.
-    pub async fn send_invitation(&self, actor: &Actor, email: &str, roles: Roles) -> CoreResult<Sent> {
-        let email = Email::parse(email).ok_or_else(|| CoreError::invalid("email", "must be a valid e-mail address"))?;
+    pub async fn send_invitation(
+        &self,
+        actor: &Actor,
+        email: &str,
+        roles: Roles,
+    ) -> CoreResult<Sent> {
+        let email = Email::parse(email)
+            .ok_or_else(|| CoreError::invalid("email", "must be a valid e-mail address"))?;
         if roles.is_empty() {
             return Err(CoreError::invalid("role", "at least one role is required"));
         }
         actor.require_status(&[user_status::ACTIVE])?;
-        let org_id = actor.current_org().ok_or(CoreError::Forbidden("no current account; switch to one first"))?;
+        let org_id = actor.current_org().ok_or(CoreError::Forbidden(
+            "no current account; switch to one first",
+        ))?;
         let access = self.access(actor, org_id).await?;
         access.require(Permission::ManageInvitations)?;
         access.require_active_org()?;
@@ -102,7 +133,9 @@ impl Core {
             access.require(Permission::GrantOwner)?;
         }
         let normalized = email.normalized();
-        let org = store::orgs::by_id(self.db.read(), org_id).await?.ok_or(CoreError::NotFound)?;
+        let org = store::orgs::by_id(self.db.read(), org_id)
+            .await?
+            .ok_or(CoreError::NotFound)?;
 
         let token = random_token();
         let id = self.new_id();
@@ -126,13 +159,25 @@ impl Core {
             now: &now,
             expires_at: &expires_at,
         };
-        match store::invitations::insert(&mut *tx, &new).await.map_err(StoreError::classify) {
-            Err(StoreError::Unique(_)) => return Err(CoreError::Conflict(Conflict::AlreadyInvited)),
+        match store::invitations::insert(&mut *tx, &new)
+            .await
+            .map_err(StoreError::classify)
+        {
+            Err(StoreError::Unique(_)) => {
+                return Err(CoreError::Conflict(Conflict::AlreadyInvited));
+            }
             other => other.map_err(|e| CoreError::Internal(e.into()))?,
         }
         let label = actor.audit_label();
-        self.audit(&mut tx, Some(&label), Some(org_id), "invitation.created", ("invitation", &id), json!({"roles": stored_roles}))
-            .await?;
+        self.audit(
+            &mut tx,
+            Some(&label),
+            Some(org_id),
+            "invitation.created",
+            ("invitation", &id),
+            json!({"roles": stored_roles}),
+        )
+        .await?;
         let role_name = roles.solapi_role().as_str();
         let mail = Mail::Invitation {
             org_name: &org.name,
@@ -142,19 +187,32 @@ impl Core {
             token: &token,
         };
         self.queue_mail(&mut tx, email.as_str(), mail).await?;
-        let invitation = store::invitations::by_id(&mut *tx, &id).await?.ok_or(CoreError::NotFound)?;
+        let invitation = store::invitations::by_id(&mut *tx, &id)
+            .await?
+            .ok_or(CoreError::NotFound)?;
         tx.commit().await?;
         self.outbox_wakeup.notify_one();
         Ok(Sent { invitation })
     }
 
     /// SOLAPI #24: pending invitations of an organization (owners).
-    pub async fn list_org_invitations(&self, actor: &Actor, org_id: &str, filter: &ListFilter) -> CoreResult<Vec<InvitationDetail>> {
+    pub async fn list_org_invitations(
+        &self,
+        actor: &Actor,
+        org_id: &str,
+        filter: &ListFilter,
+    ) -> CoreResult<Vec<InvitationDetail>> {
         actor.require_status(&[user_status::ACTIVE])?;
         let access = self.access(actor, org_id).await?;
         access.require(Permission::ManageInvitations)?;
         access.require_active_org()?;
-        Ok(store::invitations::pending_details_of_org(self.db.read(), org_id, &self.now_ts(), filter).await?)
+        Ok(store::invitations::pending_details_of_org(
+            self.db.read(),
+            org_id,
+            &self.now_ts(),
+            filter,
+        )
+        .await?)
     }
 
     /// SOLAPI #26: pending invitations addressed to the caller's e-mail.
@@ -162,17 +220,26 @@ impl Core {
         actor.require_status(&[user_status::ACTIVE, user_status::UNVERIFIED])?;
         let user = actor.person()?;
         let email = super::email::normalize(&user.email);
-        Ok(store::invitations::pending_details_for_email(self.db.read(), &email, &self.now_ts()).await?)
+        Ok(
+            store::invitations::pending_details_for_email(self.db.read(), &email, &self.now_ts())
+                .await?,
+        )
     }
 
     /// SOLAPI #27: one pending invitation. Through the token anyone holding it may look (it is
     /// what the e-mail link carries); through the bare id only the organization's owners and the
     /// invitee. Everything else is "not found", so ids cannot be probed.
-    pub async fn get_invitation(&self, actor: Option<&Actor>, r: Reference<'_>) -> CoreResult<InvitationDetail> {
+    pub async fn get_invitation(
+        &self,
+        actor: Option<&Actor>,
+        r: Reference<'_>,
+    ) -> CoreResult<InvitationDetail> {
         let row = self.find_invitation(r).await?;
         if let Reference::Id(_) = r {
             let actor = actor.ok_or(CoreError::NotFound)?;
-            let is_invitee = actor.user.as_ref().is_some_and(|u| super::email::normalize(&u.email) == super::email::normalize(&row.email));
+            let is_invitee = actor.user.as_ref().is_some_and(|u| {
+                super::email::normalize(&u.email) == super::email::normalize(&row.email)
+            });
             let is_owner = match self.access(actor, &row.org_id).await {
                 Ok(a) => a.roles.allows(Permission::ManageInvitations),
                 Err(CoreError::NotFound) => false,
@@ -185,15 +252,23 @@ impl Core {
         if let Some(e) = ended_from_state(effective_state(&row, &self.now_ts())) {
             return Err(CoreError::InvitationEnded(e));
         }
-        store::invitations::detail_by_id(self.db.read(), &row.id).await?.ok_or(CoreError::NotFound)
+        store::invitations::detail_by_id(self.db.read(), &row.id)
+            .await?
+            .ok_or(CoreError::NotFound)
     }
 
     /// SOLAPI #28: a signed-in user accepts. The user's e-mail must be the invitation's; through
     /// the bare id it must also be verified, while holding the token proves the mailbox (and so
     /// verifies an unverified user). Of any number of concurrent accepts exactly one wins.
-    pub async fn accept_invitation(&self, actor: &Actor, r: Reference<'_>) -> CoreResult<OrgDetail> {
+    pub async fn accept_invitation(
+        &self,
+        actor: &Actor,
+        r: Reference<'_>,
+    ) -> CoreResult<OrgDetail> {
         if actor.key.is_some() {
-            return Err(CoreError::Forbidden("accept with a personal session, not an API key"));
+            return Err(CoreError::Forbidden(
+                "accept with a personal session, not an API key",
+            ));
         }
         let user = actor.person()?;
         actor.require_status(&[user_status::ACTIVE, user_status::UNVERIFIED])?;
@@ -211,27 +286,56 @@ impl Core {
         }
         let now = self.now_ts();
         let mut tx = self.db.begin().await?;
-        let Some(claimed) = store::invitations::transition(&mut *tx, &row.id, "ACCEPTED", Some(&user.id), &now).await? else {
+        let Some(claimed) =
+            store::invitations::transition(&mut *tx, &row.id, "ACCEPTED", Some(&user.id), &now)
+                .await?
+        else {
             let why = self.why_not_pending(&mut tx, &row.id).await?;
             tx.commit().await?;
             return Err(why);
         };
         let name = user.name.clone();
-        match store::orgs::insert_membership(&mut *tx, &claimed.org_id, &user.id, &name, &claimed.roles, &now)
-            .await
-            .map_err(StoreError::classify)
+        match store::orgs::insert_membership(
+            &mut *tx,
+            &claimed.org_id,
+            &user.id,
+            &name,
+            &claimed.roles,
+            &now,
+        )
+        .await
+        .map_err(StoreError::classify)
         {
             Err(StoreError::Unique(_)) => return Err(CoreError::Conflict(Conflict::AlreadyMember)),
             other => other.map_err(|e| CoreError::Internal(e.into()))?,
         }
         if via_token && user.status == user_status::UNVERIFIED {
-            let verified = store::users::ProfileUpdate { status: Some(user_status::ACTIVE), ..Default::default() };
+            let verified = store::users::ProfileUpdate {
+                status: Some(user_status::ACTIVE),
+                ..Default::default()
+            };
             store::users::update(&mut *tx, &user.id, &verified, &now).await?;
         }
         let label = actor.audit_label();
         let org = Some(claimed.org_id.as_str());
-        self.audit(&mut tx, Some(&label), org, "invitation.accepted", ("invitation", &claimed.id), json!({})).await?;
-        self.audit(&mut tx, Some(&label), org, "membership.added", ("user", &user.id), json!({"roles": claimed.roles})).await?;
+        self.audit(
+            &mut tx,
+            Some(&label),
+            org,
+            "invitation.accepted",
+            ("invitation", &claimed.id),
+            json!({}),
+        )
+        .await?;
+        self.audit(
+            &mut tx,
+            Some(&label),
+            org,
+            "membership.added",
+            ("user", &user.id),
+            json!({"roles": claimed.roles}),
+        )
+        .await?;
         tx.commit().await?;
         self.org_detail(&claimed.org_id).await
     }
@@ -247,7 +351,9 @@ impl Core {
         name: Option<&str>,
     ) -> CoreResult<OrgDetail> {
         // Input is checked before anything is looked up, so probes learn nothing.
-        let name = name.map(|n| super::accounts::check_name("name", n)).transpose()?;
+        let name = name
+            .map(|n| super::accounts::check_name("name", n))
+            .transpose()?;
         self.check_new_password(password, confirmation)?;
         let row = self.find_invitation(r).await?;
         if let Some(e) = ended_from_state(effective_state(&row, &self.now_ts())) {
@@ -255,12 +361,17 @@ impl Core {
         }
         let hash = self.hasher.hash(password.to_owned()).await?;
         let via_token = matches!(r, Reference::Token(_));
-        let name = name.unwrap_or_else(|| row.email.split('@').next().unwrap_or("member").to_owned());
+        let name =
+            name.unwrap_or_else(|| row.email.split('@').next().unwrap_or("member").to_owned());
 
         let now = self.now_ts();
         let user_id = self.new_id();
         let mut tx = self.db.begin().await?;
-        let status = if via_token { user_status::ACTIVE } else { user_status::UNVERIFIED };
+        let status = if via_token {
+            user_status::ACTIVE
+        } else {
+            user_status::UNVERIFIED
+        };
         let new_user = store::users::NewUser {
             id: &user_id,
             email: &row.email,
@@ -271,23 +382,62 @@ impl Core {
             selected_org_id: Some(&row.org_id),
             now: &now,
         };
-        match store::users::insert(&mut *tx, &new_user).await.map_err(StoreError::classify) {
+        match store::users::insert(&mut *tx, &new_user)
+            .await
+            .map_err(StoreError::classify)
+        {
             Err(StoreError::Unique(_)) => return Err(CoreError::Conflict(Conflict::EmailTaken)),
             other => other.map_err(|e| CoreError::Internal(e.into()))?,
         }
-        let Some(claimed) = store::invitations::transition(&mut *tx, &row.id, "ACCEPTED", Some(&user_id), &now).await? else {
+        let Some(claimed) =
+            store::invitations::transition(&mut *tx, &row.id, "ACCEPTED", Some(&user_id), &now)
+                .await?
+        else {
             let why = self.why_not_pending(&mut tx, &row.id).await?;
             drop(tx); // roll back the user; the expiry (if any) is re-applied on the next read
             return Err(why);
         };
-        store::orgs::insert_membership(&mut *tx, &claimed.org_id, &user_id, &name, &claimed.roles, &now).await?;
+        store::orgs::insert_membership(
+            &mut *tx,
+            &claimed.org_id,
+            &user_id,
+            &name,
+            &claimed.roles,
+            &now,
+        )
+        .await?;
         let actor = format!("user:{user_id}");
         let org = Some(claimed.org_id.as_str());
-        self.audit(&mut tx, Some(&actor), None, "user.created", ("user", &user_id), json!({"via": "invitation"})).await?;
-        self.audit(&mut tx, Some(&actor), org, "invitation.accepted", ("invitation", &claimed.id), json!({})).await?;
-        self.audit(&mut tx, Some(&actor), org, "membership.added", ("user", &user_id), json!({"roles": claimed.roles})).await?;
+        self.audit(
+            &mut tx,
+            Some(&actor),
+            None,
+            "user.created",
+            ("user", &user_id),
+            json!({"via": "invitation"}),
+        )
+        .await?;
+        self.audit(
+            &mut tx,
+            Some(&actor),
+            org,
+            "invitation.accepted",
+            ("invitation", &claimed.id),
+            json!({}),
+        )
+        .await?;
+        self.audit(
+            &mut tx,
+            Some(&actor),
+            org,
+            "membership.added",
+            ("user", &user_id),
+            json!({"roles": claimed.roles}),
+        )
+        .await?;
         if !via_token {
-            self.issue_verification(&mut tx, &user_id, &row.email, &name).await?;
+            self.issue_verification(&mut tx, &user_id, &row.email, &name)
+                .await?;
         }
         tx.commit().await?;
         self.outbox_wakeup.notify_one();
@@ -304,30 +454,54 @@ impl Core {
         let access = self.access(actor, &row.org_id).await?;
         access.require(Permission::ManageInvitations)?;
         access.require_active_org()?;
-        self.end_invitation(Some(actor), &row, "CANCELLED", "invitation.cancelled").await
+        self.end_invitation(Some(actor), &row, "CANCELLED", "invitation.cancelled")
+            .await
     }
 
     /// The invitee declines: by holding the token, or signed in with the invited e-mail.
-    pub async fn decline_invitation(&self, actor: Option<&Actor>, r: Reference<'_>) -> CoreResult<InvitationRow> {
+    pub async fn decline_invitation(
+        &self,
+        actor: Option<&Actor>,
+        r: Reference<'_>,
+    ) -> CoreResult<InvitationRow> {
         let row = self.find_invitation(r).await?;
         if let Reference::Id(_) = r {
-            let user = actor.and_then(|a| a.user.as_ref()).ok_or(CoreError::NotFound)?;
+            let user = actor
+                .and_then(|a| a.user.as_ref())
+                .ok_or(CoreError::NotFound)?;
             if super::email::normalize(&user.email) != super::email::normalize(&row.email) {
                 return Err(CoreError::NotFound);
             }
         }
-        self.end_invitation(actor, &row, "REJECTED", "invitation.rejected").await
+        self.end_invitation(actor, &row, "REJECTED", "invitation.rejected")
+            .await
     }
 
-    async fn end_invitation(&self, actor: Option<&Actor>, row: &InvitationRow, to: &str, action: &str) -> CoreResult<InvitationRow> {
+    async fn end_invitation(
+        &self,
+        actor: Option<&Actor>,
+        row: &InvitationRow,
+        to: &str,
+        action: &str,
+    ) -> CoreResult<InvitationRow> {
         let mut tx = self.db.begin().await?;
-        let Some(ended) = store::invitations::transition(&mut *tx, &row.id, to, None, &self.now_ts()).await? else {
+        let Some(ended) =
+            store::invitations::transition(&mut *tx, &row.id, to, None, &self.now_ts()).await?
+        else {
             let why = self.why_not_pending(&mut tx, &row.id).await?;
             tx.commit().await?;
             return Err(why);
         };
         let label = actor.map(Actor::audit_label);
-        self.audit(&mut tx, label.as_deref(), Some(&row.org_id), action, ("invitation", &row.id), json!({})).await?;
+        self.audit(
+            &mut tx,
+            label.as_deref(),
+            Some(&row.org_id),
+            action,
+            ("invitation", &row.id),
+            json!({}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(ended)
     }

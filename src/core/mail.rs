@@ -10,9 +10,20 @@ use crate::store;
 
 /// What to tell whom.
 pub enum Mail<'a> {
-    Invitation { org_name: &'a str, inviter_name: Option<&'a str>, role: &'a str, expires_at: &'a str, token: &'a str },
-    Verification { name: &'a str, token: &'a str },
-    PasswordReset { token: &'a str },
+    Invitation {
+        org_name: &'a str,
+        inviter_name: Option<&'a str>,
+        role: &'a str,
+        expires_at: &'a str,
+        token: &'a str,
+    },
+    Verification {
+        name: &'a str,
+        token: &'a str,
+    },
+    PasswordReset {
+        token: &'a str,
+    },
 }
 
 /// A rendered message, as stored (encrypted) in the outbox and handed to a transport.
@@ -43,7 +54,10 @@ fn esc(s: &str) -> String {
 }
 
 fn html_page(paragraphs: &[String], link: &str, action: &str) -> String {
-    let body: String = paragraphs.iter().map(|p| format!("<p>{}</p>", esc(p))).collect();
+    let body: String = paragraphs
+        .iter()
+        .map(|p| format!("<p>{}</p>", esc(p)))
+        .collect();
     format!(
         "<!doctype html><html><body>{body}<p><a href=\"{href}\">{action}</a></p><p>{href_text}</p></body></html>",
         href = esc(link),
@@ -56,7 +70,13 @@ impl Mail<'_> {
     pub fn render(&self, to: &str, public_url: &str) -> Rendered {
         let base = public_url.trim_end_matches('/');
         let (subject, lines, link, action) = match self {
-            Mail::Invitation { org_name, inviter_name, role, expires_at, token } => {
+            Mail::Invitation {
+                org_name,
+                inviter_name,
+                role,
+                expires_at,
+                token,
+            } => {
                 let who = inviter_name.unwrap_or("An owner");
                 (
                     format!("You are invited to join {org_name}"),
@@ -76,7 +96,9 @@ impl Mail<'_> {
                 "Verify your e-mail address".to_owned(),
                 vec![
                     format!("Hello {name}, please confirm that this address is yours."),
-                    format!("API: POST {base}/usher/v1/email-verifications with {{\"token\":\"{token}\"}}."),
+                    format!(
+                        "API: POST {base}/usher/v1/email-verifications with {{\"token\":\"{token}\"}}."
+                    ),
                 ],
                 format!("{base}/verify-email/{token}"),
                 "Verify my e-mail",
@@ -95,13 +117,23 @@ impl Mail<'_> {
         };
         let text = format!("{}\n\n{action}: {link}\n", lines.join("\n\n"));
         let html = html_page(&lines, &link, action);
-        Rendered { to: to.to_owned(), subject, text, html }
+        Rendered {
+            to: to.to_owned(),
+            subject,
+            text,
+            html,
+        }
     }
 }
 
 impl Core {
     /// Queues an e-mail in the caller's transaction.
-    pub async fn queue_mail(&self, conn: &mut AnyConnection, to: &str, mail: Mail<'_>) -> CoreResult<()> {
+    pub async fn queue_mail(
+        &self,
+        conn: &mut AnyConnection,
+        to: &str,
+        mail: Mail<'_>,
+    ) -> CoreResult<()> {
         let rendered = mail.render(to, &self.settings.public_url);
         let id = self.new_id();
         let payload = serde_json::to_vec(&rendered).map_err(anyhow::Error::from)?;

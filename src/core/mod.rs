@@ -76,7 +76,9 @@ pub struct KeyScope {
 impl Actor {
     /// The person, or `Forbidden` for credentials that are not a person (organization keys).
     pub fn person(&self) -> CoreResult<&UserRow> {
-        self.user.as_ref().ok_or(CoreError::Forbidden("this operation needs a person's credential"))
+        self.user.as_ref().ok_or(CoreError::Forbidden(
+            "this operation needs a person's credential",
+        ))
     }
 
     /// The caller's current organization: the key's, or the session user's selected one.
@@ -100,7 +102,9 @@ impl Actor {
     /// have no member status and pass.
     pub fn require_status(&self, allowed: &[&str]) -> CoreResult<()> {
         match &self.user {
-            Some(u) if !allowed.contains(&u.status.as_str()) => Err(CoreError::Forbidden("member status does not allow this")),
+            Some(u) if !allowed.contains(&u.status.as_str()) => {
+                Err(CoreError::Forbidden("member status does not allow this"))
+            }
             _ => Ok(()),
         }
     }
@@ -116,12 +120,20 @@ pub struct Access {
 
 impl Access {
     pub fn require(&self, p: Permission) -> CoreResult<()> {
-        if self.roles.allows(p) { Ok(()) } else { Err(CoreError::Forbidden("role does not allow this")) }
+        if self.roles.allows(p) {
+            Ok(())
+        } else {
+            Err(CoreError::Forbidden("role does not allow this"))
+        }
     }
 
     /// SOLAPI's 계정 상태 column: writes need an ACTIVE organization.
     pub fn require_active_org(&self) -> CoreResult<()> {
-        if self.org_status == "ACTIVE" { Ok(()) } else { Err(CoreError::Forbidden("account is not active")) }
+        if self.org_status == "ACTIVE" {
+            Ok(())
+        } else {
+            Err(CoreError::Forbidden("account is not active"))
+        }
     }
 }
 
@@ -148,13 +160,25 @@ impl Core {
         }
         match &actor.user {
             Some(u) => {
-                let row = store::orgs::access(self.db.read(), org_id, &u.id).await?.ok_or(CoreError::NotFound)?;
-                Ok(Access { org_id: org_id.to_owned(), roles: Roles::from_stored(&row.roles), org_status: row.org_status })
+                let row = store::orgs::access(self.db.read(), org_id, &u.id)
+                    .await?
+                    .ok_or(CoreError::NotFound)?;
+                Ok(Access {
+                    org_id: org_id.to_owned(),
+                    roles: Roles::from_stored(&row.roles),
+                    org_status: row.org_status,
+                })
             }
             None => {
                 let key = actor.key.as_ref().ok_or(CoreError::NotFound)?;
-                let org = store::orgs::by_id(self.db.read(), org_id).await?.ok_or(CoreError::NotFound)?;
-                Ok(Access { org_id: org_id.to_owned(), roles: key.roles.clone(), org_status: org.status })
+                let org = store::orgs::by_id(self.db.read(), org_id)
+                    .await?
+                    .ok_or(CoreError::NotFound)?;
+                Ok(Access {
+                    org_id: org_id.to_owned(),
+                    roles: key.roles.clone(),
+                    org_status: org.status,
+                })
             }
         }
     }

@@ -61,13 +61,18 @@ impl Hasher {
             .hash_password(b"usher-dummy-password")
             .expect("hashing a constant cannot fail")
             .to_string();
-        Hasher { permits: Arc::new(Semaphore::new(permits.max(1))), dummy_hash: Arc::new(dummy) }
+        Hasher {
+            permits: Arc::new(Semaphore::new(permits.max(1))),
+            dummy_hash: Arc::new(dummy),
+        }
     }
 
     pub async fn hash(&self, password: String) -> anyhow::Result<String> {
         let _permit = self.permits.acquire().await?;
         let phc = tokio::task::spawn_blocking(move || {
-            Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string())
+            Argon2::default()
+                .hash_password(password.as_bytes())
+                .map(|h| h.to_string())
         })
         .await?
         .map_err(|e| anyhow::anyhow!("argon2: {e}"))?;
@@ -80,7 +85,9 @@ impl Hasher {
         let exists = phc.is_some();
         let phc = phc.unwrap_or_else(|| self.dummy_hash.as_str().to_owned());
         let ok = tokio::task::spawn_blocking(move || {
-            Argon2::default().verify_password(password.as_bytes(), phc.as_str()).is_ok()
+            Argon2::default()
+                .verify_password(password.as_bytes(), phc.as_str())
+                .is_ok()
         })
         .await?;
         Ok(ok && exists)
@@ -91,7 +98,10 @@ impl Hasher {
 mod tests {
     use super::*;
 
-    const POLICY: Policy = Policy { min_chars: 8, max_chars: 64 };
+    const POLICY: Policy = Policy {
+        min_chars: 8,
+        max_chars: 64,
+    };
 
     #[test]
     fn the_policy_counts_code_points_and_refuses_common_passwords() {
@@ -99,7 +109,10 @@ mod tests {
         assert_eq!(POLICY.check(&"x".repeat(65)), Err(PolicyError::TooLong(64)));
         assert_eq!(POLICY.check("password"), Err(PolicyError::Common));
         assert_eq!(POLICY.check("PASSWORD1"), Err(PolicyError::Common));
-        assert!(POLICY.check("비밀번호는길어요").is_ok(), "8 Hangul code points");
+        assert!(
+            POLICY.check("비밀번호는길어요").is_ok(),
+            "8 Hangul code points"
+        );
         assert!(POLICY.check("correct horse battery staple").is_ok());
     }
 
@@ -108,7 +121,11 @@ mod tests {
         let h = Hasher::new(2);
         let phc = h.hash("correct horse".into()).await.unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(h.verify("correct horse".into(), Some(phc.clone())).await.unwrap());
+        assert!(
+            h.verify("correct horse".into(), Some(phc.clone()))
+                .await
+                .unwrap()
+        );
         assert!(!h.verify("wrong".into(), Some(phc)).await.unwrap());
         assert!(!h.verify("usher-dummy-password".into(), None).await.unwrap());
     }

@@ -109,7 +109,11 @@ impl Roles {
 
     /// Space-separated, as stored. The owner query relies on the delimiters (see store).
     pub fn to_stored(&self) -> String {
-        self.0.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" ")
+        self.0
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     /// Unknown names are skipped: a role removed from the code must not make rows unreadable.
@@ -137,7 +141,11 @@ mod tests {
     fn only_owners_manage_and_grant_ownership() {
         for r in Role::ALL {
             assert!(r.grants(Permission::ReadOrganization));
-            assert_eq!(r.grants(Permission::ManageInvitations), r == Role::Owner, "{r:?}");
+            assert_eq!(
+                r.grants(Permission::ManageInvitations),
+                r == Role::Owner,
+                "{r:?}"
+            );
             assert_eq!(r.grants(Permission::GrantOwner), r == Role::Owner, "{r:?}");
         }
         assert!(Role::Developer.grants(Permission::ManageCredentials));
@@ -149,7 +157,10 @@ mod tests {
         let s = Roles::from_stored("MEMBER BILLING_ADMIN");
         assert_eq!(Roles::from_stored(&s.to_stored()), s);
         assert_eq!(s.solapi_role(), Role::Member);
-        assert_eq!(Roles::from_stored("DEVELOPER MEMBER").solapi_role(), Role::Developer);
+        assert_eq!(
+            Roles::from_stored("DEVELOPER MEMBER").solapi_role(),
+            Role::Developer
+        );
         assert!(Roles::from_stored("NOT_A_ROLE").is_empty());
     }
 }

@@ -53,18 +53,43 @@ impl Core {
     pub fn check_new_password(&self, password: &str, confirmation: &str) -> CoreResult<()> {
         self.settings.password_policy.check(password)?;
         if password != confirmation {
-            return Err(CoreError::invalid("passwordConfirmation", "does not match password"));
+            return Err(CoreError::invalid(
+                "passwordConfirmation",
+                "does not match password",
+            ));
         }
         Ok(())
     }
 
     /// Queues a verification e-mail for `email` in the caller's transaction.
-    pub(crate) async fn issue_verification(&self, conn: &mut AnyConnection, user_id: &str, email: &str, name: &str) -> CoreResult<()> {
-        let token = self.insert_user_token(conn, user_id, PURPOSE_VERIFY, email).await?;
-        self.queue_mail(conn, email, Mail::Verification { name, token: &token }).await
+    pub(crate) async fn issue_verification(
+        &self,
+        conn: &mut AnyConnection,
+        user_id: &str,
+        email: &str,
+        name: &str,
+    ) -> CoreResult<()> {
+        let token = self
+            .insert_user_token(conn, user_id, PURPOSE_VERIFY, email)
+            .await?;
+        self.queue_mail(
+            conn,
+            email,
+            Mail::Verification {
+                name,
+                token: &token,
+            },
+        )
+        .await
     }
 
-    async fn insert_user_token(&self, conn: &mut AnyConnection, user_id: &str, purpose: &str, email: &str) -> CoreResult<String> {
+    async fn insert_user_token(
+        &self,
+        conn: &mut AnyConnection,
+        user_id: &str,
+        purpose: &str,
+        email: &str,
+    ) -> CoreResult<String> {
         let token = random_token();
         let t = store::users::NewUserToken {
             token_digest: &self.crypto.token_digest(&token),
@@ -81,14 +106,26 @@ impl Core {
 
     /// SOLAPI #1: open sign-up (off unless configured). The person starts UNVERIFIED with an
     /// organization of their own, and gets a verification e-mail.
-    pub async fn signup(&self, email: &str, password: &str, confirmation: &str, name: Option<&str>) -> CoreResult<(OrgDetail, UserRow)> {
+    pub async fn signup(
+        &self,
+        email: &str,
+        password: &str,
+        confirmation: &str,
+        name: Option<&str>,
+    ) -> CoreResult<(OrgDetail, UserRow)> {
         if !self.settings.signup_open {
             return Err(CoreError::SignupClosed);
         }
-        let email = Email::parse(email).ok_or_else(|| CoreError::invalid("email", "must be a valid e-mail address"))?;
+        let email = Email::parse(email)
+            .ok_or_else(|| CoreError::invalid("email", "must be a valid e-mail address"))?;
         let name = match name {
             Some(n) => check_name("name", n)?,
-            None => email.as_str().split('@').next().unwrap_or("member").to_owned(),
+            None => email
+                .as_str()
+                .split('@')
+                .next()
+                .unwrap_or("member")
+                .to_owned(),
         };
         self.check_new_password(password, confirmation)?;
         let hash = self.hasher.hash(password.to_owned()).await?;
@@ -105,19 +142,38 @@ impl Core {
             selected_org_id: None,
             now: &now,
         };
-        match store::users::insert(&mut *tx, &new_user).await.map_err(StoreError::classify) {
+        match store::users::insert(&mut *tx, &new_user)
+            .await
+            .map_err(StoreError::classify)
+        {
             Err(StoreError::Unique(_)) => return Err(CoreError::Conflict(Conflict::EmailTaken)),
             other => other.map_err(|e| CoreError::Internal(e.into()))?,
         }
         let actor = format!("user:{user_id}");
-        self.audit(&mut tx, Some(&actor), None, "user.created", ("user", &user_id), json!({"via": "signup"})).await?;
-        let org_id = self.insert_org_with_owner(&mut tx, &user_id, &name, &default_org_name(&name), &actor).await?;
-        let select = store::users::ProfileUpdate { selected_org_id: Some(&org_id), ..Default::default() };
+        self.audit(
+            &mut tx,
+            Some(&actor),
+            None,
+            "user.created",
+            ("user", &user_id),
+            json!({"via": "signup"}),
+        )
+        .await?;
+        let org_id = self
+            .insert_org_with_owner(&mut tx, &user_id, &name, &default_org_name(&name), &actor)
+            .await?;
+        let select = store::users::ProfileUpdate {
+            selected_org_id: Some(&org_id),
+            ..Default::default()
+        };
         store::users::update(&mut *tx, &user_id, &select, &now).await?;
-        self.issue_verification(&mut tx, &user_id, email.as_str(), &name).await?;
+        self.issue_verification(&mut tx, &user_id, email.as_str(), &name)
+            .await?;
         tx.commit().await?;
         self.outbox_wakeup.notify_one();
-        let user = store::users::by_id(self.db.read(), &user_id).await?.ok_or(CoreError::NotFound)?;
+        let user = store::users::by_id(self.db.read(), &user_id)
+            .await?
+            .ok_or(CoreError::NotFound)?;
         Ok((self.org_detail(&org_id).await?, user))
     }
 
@@ -127,36 +183,60 @@ impl Core {
         if !self.settings.signup_open {
             return Err(CoreError::SignupClosed);
         }
-        let email = Email::parse(email).ok_or_else(|| CoreError::invalid("email", "must be a valid e-mail address"))?;
-        Ok(store::users::by_email(self.db.read(), &email.normalized()).await?.is_some())
+        let email = Email::parse(email)
+            .ok_or_else(|| CoreError::invalid("email", "must be a valid e-mail address"))?;
+        Ok(store::users::by_email(self.db.read(), &email.normalized())
+            .await?
+            .is_some())
     }
 
     /// The caller's own record, fresh from the database.
     pub async fn me(&self, actor: &Actor) -> CoreResult<UserRow> {
         let user = actor.person()?;
-        store::users::by_id(self.db.read(), &user.id).await?.ok_or(CoreError::NotFound)
+        store::users::by_id(self.db.read(), &user.id)
+            .await?
+            .ok_or(CoreError::NotFound)
     }
 
     /// SOLAPI #6–#9. A new e-mail must be verified again: the member becomes UNVERIFIED and a
     /// verification e-mail goes to the new address.
-    pub async fn update_profile(&self, actor: &Actor, change: &ProfileChange) -> CoreResult<UserRow> {
+    pub async fn update_profile(
+        &self,
+        actor: &Actor,
+        change: &ProfileChange,
+    ) -> CoreResult<UserRow> {
         actor.require_status(&[user_status::ACTIVE])?;
         let user = actor.person()?;
-        let name = change.name.as_deref().map(|n| check_name("name", n)).transpose()?;
+        let name = change
+            .name
+            .as_deref()
+            .map(|n| check_name("name", n))
+            .transpose()?;
         let email = change
             .email
             .as_deref()
-            .map(|e| Email::parse(e).ok_or_else(|| CoreError::invalid("email", "must be a valid e-mail address")))
+            .map(|e| {
+                Email::parse(e)
+                    .ok_or_else(|| CoreError::invalid("email", "must be a valid e-mail address"))
+            })
             .transpose()?
             .filter(|e| e.normalized() != super::email::normalize(&user.email));
-        let phone = change.phone_number.as_deref().map(check_phone).transpose()?;
+        let phone = change
+            .phone_number
+            .as_deref()
+            .map(check_phone)
+            .transpose()?;
         let extra = match change.extra_phone_number.as_deref() {
             Some(p) => {
                 let p = check_phone(p)?;
-                let mut list: Vec<String> = serde_json::from_str(&user.extra_phone_numbers).unwrap_or_default();
+                let mut list: Vec<String> =
+                    serde_json::from_str(&user.extra_phone_numbers).unwrap_or_default();
                 if !list.contains(&p) {
                     if list.len() >= 10 {
-                        return Err(CoreError::invalid("phoneNumber", "at most 10 extra phone numbers"));
+                        return Err(CoreError::invalid(
+                            "phoneNumber",
+                            "at most 10 extra phone numbers",
+                        ));
                     }
                     list.push(p);
                 }
@@ -170,7 +250,10 @@ impl Core {
         let normalized = email.as_ref().map(Email::normalized);
         let update = store::users::ProfileUpdate {
             name: name.as_deref(),
-            email: email.as_ref().zip(normalized.as_deref()).map(|(e, n)| (e.as_str(), n)),
+            email: email
+                .as_ref()
+                .zip(normalized.as_deref())
+                .map(|(e, n)| (e.as_str(), n)),
             status: email.as_ref().map(|_| user_status::UNVERIFIED),
             phone_number: phone.as_deref(),
             extra_phone_numbers: extra.as_deref(),
@@ -178,7 +261,10 @@ impl Core {
             password_hash: None,
         };
         let mut tx = self.db.begin().await?;
-        match store::users::update(&mut *tx, &user.id, &update, &self.now_ts()).await.map_err(StoreError::classify) {
+        match store::users::update(&mut *tx, &user.id, &update, &self.now_ts())
+            .await
+            .map_err(StoreError::classify)
+        {
             Err(StoreError::Unique(_)) => return Err(CoreError::Conflict(Conflict::EmailTaken)),
             other => other.map_err(|e| CoreError::Internal(e.into()))?,
         };
@@ -192,12 +278,23 @@ impl Core {
         .into_iter()
         .flatten()
         .collect();
-        self.audit(&mut tx, Some(&actor.audit_label()), None, "user.updated", ("user", &user.id), json!({"fields": fields})).await?;
+        self.audit(
+            &mut tx,
+            Some(&actor.audit_label()),
+            None,
+            "user.updated",
+            ("user", &user.id),
+            json!({"fields": fields}),
+        )
+        .await?;
         if let Some(e) = &email {
             let display = name.as_deref().unwrap_or(&user.name);
-            self.issue_verification(&mut tx, &user.id, e.as_str(), display).await?;
+            self.issue_verification(&mut tx, &user.id, e.as_str(), display)
+                .await?;
         }
-        let updated = store::users::by_id(&mut *tx, &user.id).await?.ok_or(CoreError::NotFound)?;
+        let updated = store::users::by_id(&mut *tx, &user.id)
+            .await?
+            .ok_or(CoreError::NotFound)?;
         tx.commit().await?;
         if email.is_some() {
             self.outbox_wakeup.notify_one();
@@ -211,15 +308,35 @@ impl Core {
         if user.status != user_status::INACTIVE {
             return Err(CoreError::Conflict(Conflict::WrongState));
         }
-        self.set_status(actor, &user.id, user_status::ACTIVE, "user.activated").await
+        self.set_status(actor, &user.id, user_status::ACTIVE, "user.activated")
+            .await
     }
 
-    async fn set_status(&self, actor: &Actor, user_id: &str, status: &str, action: &str) -> CoreResult<UserRow> {
+    async fn set_status(
+        &self,
+        actor: &Actor,
+        user_id: &str,
+        status: &str,
+        action: &str,
+    ) -> CoreResult<UserRow> {
         let mut tx = self.db.begin().await?;
-        let update = store::users::ProfileUpdate { status: Some(status), ..Default::default() };
+        let update = store::users::ProfileUpdate {
+            status: Some(status),
+            ..Default::default()
+        };
         store::users::update(&mut *tx, user_id, &update, &self.now_ts()).await?;
-        self.audit(&mut tx, Some(&actor.audit_label()), None, action, ("user", user_id), json!({})).await?;
-        let row = store::users::by_id(&mut *tx, user_id).await?.ok_or(CoreError::NotFound)?;
+        self.audit(
+            &mut tx,
+            Some(&actor.audit_label()),
+            None,
+            action,
+            ("user", user_id),
+            json!({}),
+        )
+        .await?;
+        let row = store::users::by_id(&mut *tx, user_id)
+            .await?
+            .ok_or(CoreError::NotFound)?;
         tx.commit().await?;
         Ok(row)
     }
@@ -228,19 +345,36 @@ impl Core {
     pub async fn verify_email(&self, token: &str) -> CoreResult<UserRow> {
         let mut tx = self.db.begin().await?;
         let digest = self.crypto.token_digest(token);
-        let claimed = store::users::claim_token(&mut *tx, &digest, PURPOSE_VERIFY, &self.now_ts()).await?.ok_or(CoreError::NotFound)?;
-        let user = store::users::by_id(&mut *tx, &claimed.user_id).await?.ok_or(CoreError::NotFound)?;
+        let claimed = store::users::claim_token(&mut *tx, &digest, PURPOSE_VERIFY, &self.now_ts())
+            .await?
+            .ok_or(CoreError::NotFound)?;
+        let user = store::users::by_id(&mut *tx, &claimed.user_id)
+            .await?
+            .ok_or(CoreError::NotFound)?;
         // A token for an address the user has since changed away from proves nothing.
         if super::email::normalize(&user.email) != super::email::normalize(&claimed.email) {
             return Err(CoreError::NotFound);
         }
         if user.status == user_status::UNVERIFIED {
-            let update = store::users::ProfileUpdate { status: Some(user_status::ACTIVE), ..Default::default() };
+            let update = store::users::ProfileUpdate {
+                status: Some(user_status::ACTIVE),
+                ..Default::default()
+            };
             store::users::update(&mut *tx, &user.id, &update, &self.now_ts()).await?;
         }
         let label = format!("user:{}", user.id);
-        self.audit(&mut tx, Some(&label), None, "user.verified", ("user", &user.id), json!({})).await?;
-        let row = store::users::by_id(&mut *tx, &user.id).await?.ok_or(CoreError::NotFound)?;
+        self.audit(
+            &mut tx,
+            Some(&label),
+            None,
+            "user.verified",
+            ("user", &user.id),
+            json!({}),
+        )
+        .await?;
+        let row = store::users::by_id(&mut *tx, &user.id)
+            .await?
+            .ok_or(CoreError::NotFound)?;
         tx.commit().await?;
         Ok(row)
     }
@@ -248,39 +382,81 @@ impl Core {
     /// SOLAPI #11: sends a reset link if the address has an account. The answer is the same
     /// either way, so it cannot be used to find out who has an account.
     pub async fn request_password_reset(&self, email: &str) -> CoreResult<ResetRequested> {
-        let email = Email::parse(email).ok_or_else(|| CoreError::invalid("email", "must be a valid e-mail address"))?;
-        let answer = ResetRequested { id: self.new_id(), email: email.as_str().to_owned(), created_at: self.now_ts() };
+        let email = Email::parse(email)
+            .ok_or_else(|| CoreError::invalid("email", "must be a valid e-mail address"))?;
+        let answer = ResetRequested {
+            id: self.new_id(),
+            email: email.as_str().to_owned(),
+            created_at: self.now_ts(),
+        };
         let Some(user) = store::users::by_email(self.db.read(), &email.normalized()).await? else {
             return Ok(answer);
         };
         let mut tx = self.db.begin().await?;
-        let token = self.insert_user_token(&mut tx, &user.id, PURPOSE_RESET, &user.email).await?;
-        self.queue_mail(&mut tx, &user.email, Mail::PasswordReset { token: &token }).await?;
-        self.audit(&mut tx, None, None, "user.password_reset_requested", ("user", &user.id), json!({})).await?;
+        let token = self
+            .insert_user_token(&mut tx, &user.id, PURPOSE_RESET, &user.email)
+            .await?;
+        self.queue_mail(&mut tx, &user.email, Mail::PasswordReset { token: &token })
+            .await?;
+        self.audit(
+            &mut tx,
+            None,
+            None,
+            "user.password_reset_requested",
+            ("user", &user.id),
+            json!({}),
+        )
+        .await?;
         tx.commit().await?;
         self.outbox_wakeup.notify_one();
         Ok(answer)
     }
 
     /// SOLAPI #12: sets a new password with the e-mailed token; every session ends.
-    pub async fn reset_password(&self, token: &str, password: &str, confirmation: &str) -> CoreResult<UserRow> {
+    pub async fn reset_password(
+        &self,
+        token: &str,
+        password: &str,
+        confirmation: &str,
+    ) -> CoreResult<UserRow> {
         self.check_new_password(password, confirmation)?;
         let hash = self.hasher.hash(password.to_owned()).await?;
         let mut tx = self.db.begin().await?;
         let digest = self.crypto.token_digest(token);
-        let claimed = store::users::claim_token(&mut *tx, &digest, PURPOSE_RESET, &self.now_ts()).await?.ok_or(CoreError::NotFound)?;
-        let update = store::users::ProfileUpdate { password_hash: Some(&hash), ..Default::default() };
+        let claimed = store::users::claim_token(&mut *tx, &digest, PURPOSE_RESET, &self.now_ts())
+            .await?
+            .ok_or(CoreError::NotFound)?;
+        let update = store::users::ProfileUpdate {
+            password_hash: Some(&hash),
+            ..Default::default()
+        };
         store::users::update(&mut *tx, &claimed.user_id, &update, &self.now_ts()).await?;
         store::users::delete_sessions_of(&mut *tx, &claimed.user_id).await?;
         let label = format!("user:{}", claimed.user_id);
-        self.audit(&mut tx, Some(&label), None, "user.password_reset", ("user", &claimed.user_id), json!({})).await?;
-        let row = store::users::by_id(&mut *tx, &claimed.user_id).await?.ok_or(CoreError::NotFound)?;
+        self.audit(
+            &mut tx,
+            Some(&label),
+            None,
+            "user.password_reset",
+            ("user", &claimed.user_id),
+            json!({}),
+        )
+        .await?;
+        let row = store::users::by_id(&mut *tx, &claimed.user_id)
+            .await?
+            .ok_or(CoreError::NotFound)?;
         tx.commit().await?;
         Ok(row)
     }
 
     /// Signs a person in. Unknown e-mail and wrong password cost the same and answer the same.
-    pub async fn login(&self, email: &str, password: &str, ip: &str, device: &str) -> CoreResult<NewSession> {
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        ip: &str,
+        device: &str,
+    ) -> CoreResult<NewSession> {
         let normalized = super::email::normalize(email);
         let user = store::users::by_email(self.db.read(), &normalized).await?;
         let phc = user.as_ref().and_then(|u| u.password_hash.clone());
@@ -302,9 +478,21 @@ impl Core {
         };
         store::users::insert_session(&mut *tx, &session).await?;
         let label = format!("user:{}", user.id);
-        self.audit(&mut tx, Some(&label), None, "session.created", ("user", &user.id), json!({})).await?;
+        self.audit(
+            &mut tx,
+            Some(&label),
+            None,
+            "session.created",
+            ("user", &user.id),
+            json!({}),
+        )
+        .await?;
         tx.commit().await?;
-        Ok(NewSession { token, expires_at, user })
+        Ok(NewSession {
+            token,
+            expires_at,
+            user,
+        })
     }
 
     /// Ends the session holding `token`.

@@ -13,7 +13,10 @@ pub struct Event<'a> {
     pub now: &'a str,
 }
 
-pub async fn insert<'e, E: Executor<'e, Database = Any>>(db: E, e: &Event<'_>) -> Result<(), sqlx::Error> {
+pub async fn insert<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    e: &Event<'_>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO audit_events (id, org_id, actor, action, target_type, target_id, details, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -32,9 +35,14 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(db: E, e: &Event<'_>) -
 }
 
 /// Actions recorded for a target, oldest first (tests and the admin CLI read them).
-pub async fn actions_for<'e, E: Executor<'e, Database = Any>>(db: E, target_id: &str) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT action FROM audit_events WHERE target_id = $1 ORDER BY created_at, id")
-        .bind(target_id)
-        .fetch_all(db)
-        .await
+pub async fn actions_for<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    target_id: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT action FROM audit_events WHERE target_id = $1 ORDER BY created_at, id",
+    )
+    .bind(target_id)
+    .fetch_all(db)
+    .await
 }

@@ -15,7 +15,10 @@ pub struct NewApiKey<'a> {
     pub now: &'a str,
 }
 
-pub async fn insert<'e, E: Executor<'e, Database = Any>>(db: E, k: &NewApiKey<'_>) -> Result<(), sqlx::Error> {
+pub async fn insert<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    k: &NewApiKey<'_>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO api_keys (id, org_id, user_id, roles, description, secret_encrypted, created_by, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -39,22 +42,44 @@ macro_rules! key_columns {
     };
 }
 
-pub async fn by_id<'e, E: Executor<'e, Database = Any>>(db: E, id: &str) -> Result<Option<ApiKeyRow>, sqlx::Error> {
-    sqlx::query_as(concat!("SELECT ", key_columns!(), " FROM api_keys WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db)
-        .await
+pub async fn by_id<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &str,
+) -> Result<Option<ApiKeyRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        key_columns!(),
+        " FROM api_keys WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(db)
+    .await
 }
 
-pub async fn of_org<'e, E: Executor<'e, Database = Any>>(db: E, org_id: &str) -> Result<Vec<ApiKeyRow>, sqlx::Error> {
-    sqlx::query_as(concat!("SELECT ", key_columns!(), " FROM api_keys WHERE org_id = $1 ORDER BY created_at, id"))
+pub async fn of_org<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    org_id: &str,
+) -> Result<Vec<ApiKeyRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        key_columns!(),
+        " FROM api_keys WHERE org_id = $1 ORDER BY created_at, id"
+    ))
+    .bind(org_id)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn delete<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    org_id: &str,
+    id: &str,
+) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query("DELETE FROM api_keys WHERE org_id = $1 AND id = $2")
         .bind(org_id)
-        .fetch_all(db)
-        .await
-}
-
-pub async fn delete<'e, E: Executor<'e, Database = Any>>(db: E, org_id: &str, id: &str) -> Result<u64, sqlx::Error> {
-    let r = sqlx::query("DELETE FROM api_keys WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).execute(db).await?;
+        .bind(id)
+        .execute(db)
+        .await?;
     Ok(r.rows_affected())
 }
 

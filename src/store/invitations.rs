@@ -25,7 +25,10 @@ pub struct NewInvitation<'a> {
 
 /// Inserts a PENDING invitation; the partial unique index `invitations_one_pending` refuses a
 /// second pending one for the same (organization, e-mail).
-pub async fn insert<'e, E: Executor<'e, Database = Any>>(db: E, n: &NewInvitation<'_>) -> Result<(), sqlx::Error> {
+pub async fn insert<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    n: &NewInvitation<'_>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO invitations (id, org_id, email, email_normalized, roles, inviter_id, state, token_digest, \
          created_at, updated_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7, $8, $8, $9)",
@@ -44,21 +47,32 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(db: E, n: &NewInvitatio
     Ok(())
 }
 
-pub async fn by_id<'e, E: Executor<'e, Database = Any>>(db: E, id: &str) -> Result<Option<InvitationRow>, sqlx::Error> {
-    sqlx::query_as(concat!("SELECT ", invitation_columns!(), " FROM invitations WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db)
-        .await
+pub async fn by_id<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &str,
+) -> Result<Option<InvitationRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        invitation_columns!(),
+        " FROM invitations WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(db)
+    .await
 }
 
 pub async fn by_token<'e, E: Executor<'e, Database = Any>>(
     db: E,
     token_digest: &str,
 ) -> Result<Option<InvitationRow>, sqlx::Error> {
-    sqlx::query_as(concat!("SELECT ", invitation_columns!(), " FROM invitations WHERE token_digest = $1"))
-        .bind(token_digest)
-        .fetch_optional(db)
-        .await
+    sqlx::query_as(concat!(
+        "SELECT ",
+        invitation_columns!(),
+        " FROM invitations WHERE token_digest = $1"
+    ))
+    .bind(token_digest)
+    .fetch_optional(db)
+    .await
 }
 
 /// Filters of the SOLAPI list (all optional, exact match).
@@ -145,8 +159,14 @@ macro_rules! detail_select {
     };
 }
 
-pub async fn detail_by_id<'e, E: Executor<'e, Database = Any>>(db: E, id: &str) -> Result<Option<InvitationDetail>, sqlx::Error> {
-    sqlx::query_as(concat!(detail_select!(), "WHERE i.id = $1")).bind(id).fetch_optional(db).await
+pub async fn detail_by_id<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &str,
+) -> Result<Option<InvitationDetail>, sqlx::Error> {
+    sqlx::query_as(concat!(detail_select!(), "WHERE i.id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await
 }
 
 /// Pending, unexpired invitations of an organization with the SOLAPI list filters, oldest first.

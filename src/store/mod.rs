@@ -68,7 +68,10 @@ impl StoreError {
         if let sqlx::Error::Database(db) = &e
             && db.is_unique_violation()
         {
-            let name = db.constraint().map(str::to_owned).unwrap_or_else(|| db.message().to_owned());
+            let name = db
+                .constraint()
+                .map(str::to_owned)
+                .unwrap_or_else(|| db.message().to_owned());
             return StoreError::Unique(name);
         }
         StoreError::Other(e)
@@ -82,8 +85,14 @@ impl Db {
         match backend {
             Backend::Sqlite => {
                 let writer = sqlite_pool(&opts.url, 1, opts.connect_timeout).await?;
-                let reader = sqlite_pool(&opts.url, opts.max_connections.max(1), opts.connect_timeout).await?;
-                Ok(Db { backend, reader, writer })
+                let reader =
+                    sqlite_pool(&opts.url, opts.max_connections.max(1), opts.connect_timeout)
+                        .await?;
+                Ok(Db {
+                    backend,
+                    reader,
+                    writer,
+                })
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -91,7 +100,11 @@ impl Db {
                     .acquire_timeout(opts.connect_timeout)
                     .connect(&opts.url)
                     .await?;
-                Ok(Db { backend, reader: pool.clone(), writer: pool })
+                Ok(Db {
+                    backend,
+                    reader: pool.clone(),
+                    writer: pool,
+                })
             }
         }
     }
@@ -99,8 +112,16 @@ impl Db {
     /// Applies the embedded migrations of this backend (idempotent).
     pub async fn migrate(&self) -> anyhow::Result<()> {
         match self.backend {
-            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.writer).await?,
-            Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&self.writer).await?,
+            Backend::Sqlite => {
+                sqlx::migrate!("migrations/sqlite")
+                    .run(&self.writer)
+                    .await?
+            }
+            Backend::Postgres => {
+                sqlx::migrate!("migrations/postgres")
+                    .run(&self.writer)
+                    .await?
+            }
         }
         Ok(())
     }
@@ -127,7 +148,11 @@ impl Db {
 }
 
 async fn sqlite_pool(url: &str, max: u32, timeout: Duration) -> anyhow::Result<AnyPool> {
-    let url = if url.contains('?') { url.to_owned() } else { format!("{url}?mode=rwc") };
+    let url = if url.contains('?') {
+        url.to_owned()
+    } else {
+        format!("{url}?mode=rwc")
+    };
     let pool = AnyPoolOptions::new()
         .max_connections(max)
         .min_connections(1)

@@ -4,7 +4,12 @@ use sqlx::{Any, Executor};
 
 use super::rows::{MemberRow, MyOrgRow, OrgRow};
 
-pub async fn insert<'e, E: Executor<'e, Database = Any>>(db: E, id: &str, name: &str, now: &str) -> Result<(), sqlx::Error> {
+pub async fn insert<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &str,
+    name: &str,
+    now: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query("INSERT INTO organizations (id, name, status, created_at, updated_at) VALUES ($1, $2, 'ACTIVE', $3, $3)")
         .bind(id)
         .bind(name)
@@ -14,11 +19,16 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(db: E, id: &str, name: 
     Ok(())
 }
 
-pub async fn by_id<'e, E: Executor<'e, Database = Any>>(db: E, id: &str) -> Result<Option<OrgRow>, sqlx::Error> {
-    sqlx::query_as("SELECT id, name, status, created_at, updated_at FROM organizations WHERE id = $1")
-        .bind(id)
-        .fetch_optional(db)
-        .await
+pub async fn by_id<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &str,
+) -> Result<Option<OrgRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, name, status, created_at, updated_at FROM organizations WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await
 }
 
 /// Updates name and/or status. Touching the row also takes PostgreSQL's row lock, which
@@ -43,8 +53,14 @@ pub async fn update<'e, E: Executor<'e, Database = Any>>(
 }
 
 /// Locks the organization row for the rest of the transaction without changing it.
-pub async fn lock<'e, E: Executor<'e, Database = Any>>(db: E, id: &str) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query("UPDATE organizations SET status = status WHERE id = $1").bind(id).execute(db).await?;
+pub async fn lock<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &str,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query("UPDATE organizations SET status = status WHERE id = $1")
+        .bind(id)
+        .execute(db)
+        .await?;
     Ok(r.rows_affected() == 1)
 }
 
@@ -104,11 +120,14 @@ pub async fn member<'e, E: Executor<'e, Database = Any>>(
     org_id: &str,
     user_id: &str,
 ) -> Result<Option<MemberRow>, sqlx::Error> {
-    sqlx::query_as(concat!(member_select!(), "WHERE m.org_id = $1 AND m.user_id = $2"))
-        .bind(org_id)
-        .bind(user_id)
-        .fetch_optional(db)
-        .await
+    sqlx::query_as(concat!(
+        member_select!(),
+        "WHERE m.org_id = $1 AND m.user_id = $2"
+    ))
+    .bind(org_id)
+    .bind(user_id)
+    .fetch_optional(db)
+    .await
 }
 
 /// Members of an organization in id order, starting after `start_after` (keyset pagination).
@@ -166,7 +185,10 @@ pub async fn delete_membership<'e, E: Executor<'e, Database = Any>>(
 
 /// Number of owners. Roles are stored space-separated, so padding with spaces makes the match
 /// exact on both backends.
-pub async fn owner_count<'e, E: Executor<'e, Database = Any>>(db: E, org_id: &str) -> Result<i64, sqlx::Error> {
+pub async fn owner_count<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    org_id: &str,
+) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND (' ' || roles || ' ') LIKE '% OWNER %'")
         .bind(org_id)
         .fetch_one(db)

@@ -48,7 +48,11 @@ pub async fn claim_due<'e, E: Executor<'e, Database = Any>>(
     .await
 }
 
-pub async fn mark_sent<'e, E: Executor<'e, Database = Any>>(db: E, id: &str, now: &str) -> Result<(), sqlx::Error> {
+pub async fn mark_sent<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &str,
+    now: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE outbox SET state = 'SENT', sent_at = $2, last_error = NULL WHERE id = $1")
         .bind(id)
         .bind(now)
@@ -76,6 +80,12 @@ pub async fn mark_failed<'e, E: Executor<'e, Database = Any>>(
     Ok(())
 }
 
-pub async fn count_by_state<'e, E: Executor<'e, Database = Any>>(db: E, state: &str) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = $1").bind(state).fetch_one(db).await
+pub async fn count_by_state<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    state: &str,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = $1")
+        .bind(state)
+        .fetch_one(db)
+        .await
 }

@@ -21,7 +21,10 @@ pub struct NewUser<'a> {
     pub now: &'a str,
 }
 
-pub async fn insert<'e, E: Executor<'e, Database = Any>>(db: E, u: &NewUser<'_>) -> Result<(), sqlx::Error> {
+pub async fn insert<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    u: &NewUser<'_>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO users (id, email, email_normalized, name, password_hash, status, selected_org_id, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
@@ -39,21 +42,32 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(db: E, u: &NewUser<'_>)
     Ok(())
 }
 
-pub async fn by_id<'e, E: Executor<'e, Database = Any>>(db: E, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db)
-        .await
+pub async fn by_id<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &str,
+) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(db)
+    .await
 }
 
 pub async fn by_email<'e, E: Executor<'e, Database = Any>>(
     db: E,
     email_normalized: &str,
 ) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users WHERE email_normalized = $1"))
-        .bind(email_normalized)
-        .fetch_optional(db)
-        .await
+    sqlx::query_as(concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE email_normalized = $1"
+    ))
+    .bind(email_normalized)
+    .fetch_optional(db)
+    .await
 }
 
 /// Profile fields a member may change about themselves; `None` leaves a field unchanged.
@@ -103,7 +117,9 @@ pub async fn update<'e, E: Executor<'e, Database = Any>>(
 }
 
 pub async fn count<'e, E: Executor<'e, Database = Any>>(db: E) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(db).await
+    sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(db)
+        .await
 }
 
 // ---- sessions ----
@@ -117,7 +133,10 @@ pub struct NewSession<'a> {
     pub expires_at: &'a str,
 }
 
-pub async fn insert_session<'e, E: Executor<'e, Database = Any>>(db: E, s: &NewSession<'_>) -> Result<(), sqlx::Error> {
+pub async fn insert_session<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    s: &NewSession<'_>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO sessions (token_digest, user_id, ip_address, device, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -163,12 +182,26 @@ pub async fn sessions_of<'e, E: Executor<'e, Database = Any>>(
     .await
 }
 
-pub async fn delete_session<'e, E: Executor<'e, Database = Any>>(db: E, token_digest: &str) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query("DELETE FROM sessions WHERE token_digest = $1").bind(token_digest).execute(db).await?.rows_affected())
+pub async fn delete_session<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    token_digest: &str,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE token_digest = $1")
+        .bind(token_digest)
+        .execute(db)
+        .await?
+        .rows_affected())
 }
 
-pub async fn delete_sessions_of<'e, E: Executor<'e, Database = Any>>(db: E, user_id: &str) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(db).await?.rows_affected())
+pub async fn delete_sessions_of<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    user_id: &str,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(db)
+        .await?
+        .rows_affected())
 }
 
 // ---- single-use tokens (password reset, e-mail verification) ----
@@ -183,7 +216,10 @@ pub struct NewUserToken<'a> {
     pub expires_at: &'a str,
 }
 
-pub async fn insert_token<'e, E: Executor<'e, Database = Any>>(db: E, t: &NewUserToken<'_>) -> Result<(), sqlx::Error> {
+pub async fn insert_token<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    t: &NewUserToken<'_>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO user_tokens (token_digest, id, user_id, purpose, email, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",

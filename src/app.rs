@@ -1,0 +1,190 @@
+//! Start-up: data folder and master key, database and migrations, the first owner on an empty
+//! database, the outbox worker, and the HTTP server with graceful shutdown.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+
+use crate::auth::{Authenticator, HmacWindow};
+use crate::config::Config;
+use crate::core::{Core, Settings, clock::Clock, credentials::Bootstrapped, crypto, password};
+use crate::delivery::Worker;
+use crate::faces::{AppState, limits::Limits};
+use crate::store::{Db, DbOptions};
+
+const DEFAULT_AGREEMENT: &str = "<h1>usher 이용 약관 (Terms of use)</h1><p>This usher deployment has not configured its \
+terms yet. Operators set them with the <code>agreement_html</code> setting.</p>";
+
+/// Creates a file readable and writable by its owner only.
+pub fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    f.write_all(contents)?;
+    Ok(())
+}
+
+fn prepare_data_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("creating data folder {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// The master key: from configuration, else `<data_dir>/master.key`, generated on first use.
+fn master_key(config: &Config) -> anyhow::Result<[u8; crypto::MASTER_KEY_LEN]> {
+    if let Some(k) = &config.master_key {
+        return crypto::decode_master_key(k).context("master_key must be base64 of 32 bytes");
+    }
+    let path = config.data_dir.join("master.key");
+    if path.exists() {
+        let text = std::fs::read_to_string(&path)?;
+        return crypto::decode_master_key(&text)
+            .with_context(|| format!("{} is not a valid master key", path.display()));
+    }
+    let key = crypto::generate_master_key();
+    write_private(
+        &path,
+        format!("{}\n", crypto::encode_master_key(&key)).as_bytes(),
+    )?;
+    Ok(key)
+}
+
+/// Opens the database (migrating it) and builds the core: what `serve` and `admin` share.
+pub async fn open_core(config: &Config) -> anyhow::Result<Arc<Core>> {
+    prepare_data_dir(&config.data_dir)?;
+    let key = master_key(config)?;
+    let db = Db::connect(&DbOptions {
+        url: config.database_url(),
+        max_connections: config.database_max_connections,
+        connect_timeout: std::time::Duration::from_secs(config.database_connect_timeout_secs),
+    })
+    .await
+    .with_context(|| {
+        format!(
+            "opening database {}",
+            crate::config::mask_url_password(&config.database_url())
+        )
+    })?;
+    db.migrate().await.context("applying migrations")?;
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    Ok(Arc::new(Core {
+        db,
+        clock: Arc::new(Clock::default()),
+        crypto: crypto::Crypto::new(&key),
+        hasher: password::Hasher::new(config.hash_concurrency.unwrap_or(cores)),
+        settings: Settings {
+            invitation_ttl: time::Duration::seconds(config.invitation_ttl_secs),
+            session_ttl: time::Duration::seconds(config.session_ttl_secs),
+            token_ttl: time::Duration::seconds(config.token_ttl_secs),
+            password_policy: password::Policy {
+                min_chars: config.password_min_chars,
+                max_chars: config.password_max_chars,
+            },
+            signup_open: config.signup_open,
+            public_url: config.public_url(),
+            agreement_html: config
+                .agreement_html
+                .clone()
+                .unwrap_or_else(|| DEFAULT_AGREEMENT.to_owned()),
+        },
+        outbox_wakeup: Arc::new(Notify::new()),
+    }))
+}
+
+/// A running server: its address and state (tests reach the clock and the database through it).
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops accepting, drains requests in flight, stops the worker, closes the database.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        self.state.core.db.close().await;
+    }
+}
+
+/// Starts everything on `listener`; returns once the server accepts connections.
+pub async fn start(config: &Config, listener: TcpListener) -> anyhow::Result<Running> {
+    let core = open_core(config).await?;
+    let window = HmacWindow {
+        past: time::Duration::minutes(15),
+        future: time::Duration::seconds(config.hmac_future_tolerance_secs),
+    };
+    let state = AppState {
+        core: core.clone(),
+        auth: Arc::new(Authenticator::new(core.clone(), window)),
+        limits: Arc::new(Limits::new(config.auth_rate_per_minute)),
+        metrics: crate::telemetry::metrics_handle(),
+    };
+    let (tx, rx) = watch::channel(false);
+    let worker = Worker::new(core.clone(), config.mail_dir()?, &config.mail_from)?;
+    let mut tasks = vec![tokio::spawn(worker.run(rx.clone()))];
+
+    let limits = state.limits.clone();
+    let mut housekeeping_rx = rx.clone();
+    tasks.push(tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => limits.shrink(),
+                _ = housekeeping_rx.changed() => return,
+            }
+        }
+    }));
+
+    let addr = listener.local_addr()?;
+    let app = crate::faces::router(state.clone(), config.max_body_bytes);
+    let mut server_rx = rx;
+    tasks.push(tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = server_rx.wait_for(|stop| *stop).await;
+        };
+        let service = app.into_make_service_with_connect_info::<SocketAddr>();
+        if let Err(e) = axum::serve(listener, service)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::error!(error = %e, "server failed");
+        }
+    }));
+    Ok(Running {
+        addr,
+        state,
+        shutdown: tx,
+        tasks,
+    })
+}
+
+/// On an empty database: creates the first owner, organization and API key, and returns them
+/// (the caller prints them once and stores them in a file only its owner can read).
+pub async fn first_run(core: &Core, config: &Config) -> anyhow::Result<Option<Bootstrapped>> {
+    if core.user_count().await? > 0 {
+        return Ok(None);
+    }
+    let b = core
+        .bootstrap(&config.first_owner_email, None, None)
+        .await?;
+    Ok(Some(b))
+}

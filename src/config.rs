@@ -1,0 +1,261 @@
+//! Configuration: defaults → optional TOML file → `USHER_*` environment variables → flags.
+//! Unknown keys in the file are errors (a typo must not be silently ignored).
+
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Every setting, with its default. Documented in `docs/configuration.md`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: String,
+    /// Folder for the SQLite database, the generated master key and the mail folder.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; default: `sqlite://<data_dir>/usher.db`.
+    pub database_url: Option<String>,
+    pub database_max_connections: u32,
+    pub database_connect_timeout_secs: u64,
+    /// Base64 of 32 bytes. Default: generated once into `<data_dir>/master.key` (mode 0600).
+    /// Instances sharing one database must share it.
+    pub master_key: Option<String>,
+    /// Base of links in e-mails; default `http://<listen>`.
+    pub public_url: Option<String>,
+    /// `file://DIR`; default `file://<data_dir>/mail`.
+    pub mail_transport: Option<String>,
+    pub mail_from: String,
+    pub log_format: LogFormat,
+    /// A tracing filter, e.g. `info` or `usher=debug,info`.
+    pub log_level: String,
+    /// Open sign-up (SOLAPI #1, #2); off = invitation-only.
+    pub signup_open: bool,
+    pub invitation_ttl_secs: i64,
+    pub session_ttl_secs: i64,
+    /// Lifetime of password-reset and e-mail verification links.
+    pub token_ttl_secs: i64,
+    pub password_min_chars: usize,
+    pub password_max_chars: usize,
+    /// How far in the future a signed HMAC date may be (see docs/solapi.md: the PHP SDK).
+    pub hmac_future_tolerance_secs: i64,
+    pub max_body_bytes: usize,
+    /// Per client address and minute: sign-ups, logins, reset requests (e-mail checks: a third).
+    pub auth_rate_per_minute: u32,
+    /// Password hashes running at once (each holds 19 MiB); default: the number of cores.
+    pub hash_concurrency: Option<usize>,
+    /// E-mail of the owner created on the first start of an empty database.
+    pub first_owner_email: String,
+    /// The terms (SOLAPI #3), as HTML.
+    pub agreement_html: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./usher-data"),
+            database_url: None,
+            database_max_connections: 8,
+            database_connect_timeout_secs: 5,
+            master_key: None,
+            public_url: None,
+            mail_transport: None,
+            mail_from: "usher <no-reply@usher.invalid>".into(),
+            log_format: LogFormat::Text,
+            log_level: "info".into(),
+            signup_open: false,
+            invitation_ttl_secs: 30 * 24 * 3600,
+            session_ttl_secs: 7 * 24 * 3600,
+            token_ttl_secs: 24 * 3600,
+            password_min_chars: 8,
+            password_max_chars: 128,
+            hmac_future_tolerance_secs: 9 * 3600 + 15 * 60,
+            max_body_bytes: 64 * 1024,
+            auth_rate_per_minute: 30,
+            hash_concurrency: None,
+            first_owner_email: "owner@example.com".into(),
+            agreement_html: None,
+        }
+    }
+}
+
+/// Keys read from `USHER_*` variables (others, like `USHER_TEST_DATABASE_URL`, are not config).
+const ENV_KEYS: &[&str] = &[
+    "listen",
+    "data_dir",
+    "database_url",
+    "database_max_connections",
+    "database_connect_timeout_secs",
+    "master_key",
+    "public_url",
+    "mail_transport",
+    "mail_from",
+    "log_format",
+    "log_level",
+    "signup_open",
+    "invitation_ttl_secs",
+    "session_ttl_secs",
+    "token_ttl_secs",
+    "password_min_chars",
+    "password_max_chars",
+    "hmac_future_tolerance_secs",
+    "max_body_bytes",
+    "auth_rate_per_minute",
+    "hash_concurrency",
+    "first_owner_email",
+    "agreement_html",
+];
+
+/// Values given as command-line flags (highest precedence); unset flags change nothing.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<LogFormat>,
+}
+
+impl Config {
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Config> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(f) = file {
+            anyhow::ensure!(
+                f.exists(),
+                "configuration file {} does not exist",
+                f.display()
+            );
+            fig = fig.merge(Toml::file_exact(f));
+        }
+        fig = fig
+            .merge(Env::prefixed("USHER_").filter(|k| ENV_KEYS.contains(&k.as_str())))
+            .merge(Serialized::defaults(overrides));
+        let config: Config = fig.extract()?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.password_min_chars >= 1,
+            "password_min_chars must be at least 1"
+        );
+        anyhow::ensure!(
+            self.password_max_chars >= 64,
+            "password_max_chars must be at least 64 (NIST SP 800-63B)"
+        );
+        anyhow::ensure!(
+            self.password_min_chars <= self.password_max_chars,
+            "password_min_chars exceeds password_max_chars"
+        );
+        anyhow::ensure!(
+            self.invitation_ttl_secs > 0 && self.session_ttl_secs > 0 && self.token_ttl_secs > 0,
+            "lifetimes must be positive"
+        );
+        anyhow::ensure!(
+            self.hmac_future_tolerance_secs >= 0,
+            "hmac_future_tolerance_secs must not be negative"
+        );
+        if let Some(k) = &self.master_key {
+            anyhow::ensure!(
+                crate::core::crypto::decode_master_key(k).is_some(),
+                "master_key must be base64 of 32 bytes"
+            );
+        }
+        Ok(())
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("usher.db").display()))
+    }
+
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+    }
+
+    pub fn mail_dir(&self) -> anyhow::Result<PathBuf> {
+        match &self.mail_transport {
+            None => Ok(self.data_dir.join("mail")),
+            Some(t) => match t.strip_prefix("file://") {
+                Some(dir) => Ok(PathBuf::from(dir)),
+                None => anyhow::bail!(
+                    "unsupported mail_transport {t:?}: this version delivers to file://DIR only"
+                ),
+            },
+        }
+    }
+
+    /// The effective configuration as TOML, secrets masked.
+    pub fn masked_toml(&self) -> anyhow::Result<String> {
+        let mut c = self.clone();
+        c.master_key = c.master_key.map(|_| "********".into());
+        c.database_url = Some(mask_url_password(&self.database_url()));
+        Ok(toml::to_string_pretty(&c)?)
+    }
+}
+
+/// Hides the password of a URL like `postgres://user:secret@host/db`.
+pub fn mask_url_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:********@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_passwords_are_masked() {
+        assert_eq!(
+            mask_url_password("postgres://u:s3cret@h:5432/db"),
+            "postgres://u:********@h:5432/db"
+        );
+        assert_eq!(
+            mask_url_password("sqlite://./usher-data/usher.db"),
+            "sqlite://./usher-data/usher.db"
+        );
+    }
+
+    #[test]
+    fn flags_beat_the_file_and_unknown_file_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("usher.toml");
+        std::fs::write(&f, "listen = \"127.0.0.1:9000\"\nsignup_open = true\n").unwrap();
+        let c = Config::load(Some(&f), &Overrides::default()).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:9000");
+        assert!(c.signup_open);
+        let o = Overrides {
+            listen: Some("127.0.0.1:9001".into()),
+            ..Default::default()
+        };
+        assert_eq!(Config::load(Some(&f), &o).unwrap().listen, "127.0.0.1:9001");
+        std::fs::write(&f, "lisen = \"typo\"\n").unwrap();
+        assert!(Config::load(Some(&f), &Overrides::default()).is_err());
+        std::fs::write(&f, "password_max_chars = 20\n").unwrap();
+        assert!(Config::load(Some(&f), &Overrides::default()).is_err());
+    }
+}

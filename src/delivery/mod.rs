@@ -1,0 +1,137 @@
+//! The outbox worker: delivers what the core queued, after the queuing transaction committed.
+//! This version has one transport, `file://DIR` (one `.eml` per message); retries back off
+//! exponentially and a message is parked after its last attempt, its error kept.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use lettre::message::{Mailbox, MultiPart};
+use tokio::sync::watch;
+
+use crate::core::Core;
+use crate::core::mail::Rendered;
+use crate::store;
+
+pub const MAX_ATTEMPTS: i64 = 8;
+const LEASE: time::Duration = time::Duration::seconds(60);
+const BATCH: i64 = 100;
+
+pub struct Worker {
+    core: Arc<Core>,
+    mail_dir: PathBuf,
+    from: Mailbox,
+}
+
+/// Delay before attempt `n + 1`: 2^n seconds (capped at an hour) with ±25 % jitter.
+fn backoff(attempts: i64) -> time::Duration {
+    let base = 2f64.powi(attempts.clamp(0, 12) as i32).min(3600.0);
+    let jitter = rand::random_range(0.75..1.25);
+    time::Duration::milliseconds((base * jitter * 1000.0) as i64)
+}
+
+impl Worker {
+    pub fn new(core: Arc<Core>, mail_dir: PathBuf, from: &str) -> anyhow::Result<Worker> {
+        std::fs::create_dir_all(&mail_dir)?;
+        let from = from
+            .parse()
+            .map_err(|e| anyhow::anyhow!("mail_from {from:?}: {e}"))?;
+        Ok(Worker {
+            core,
+            mail_dir,
+            from,
+        })
+    }
+
+    /// Runs until `shutdown` turns true; finishes the batch in hand first.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            let delivered = match self.deliver_due().await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::warn!(error = %e, "outbox pass failed");
+                    0
+                }
+            };
+            if *shutdown.borrow() {
+                return;
+            }
+            if delivered == 0 {
+                tokio::select! {
+                    _ = self.core.outbox_wakeup.notified() => {}
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = shutdown.changed() => return,
+                }
+            }
+        }
+    }
+
+    /// One pass: claims due messages and delivers them. Returns how many it handled.
+    pub async fn deliver_due(&self) -> anyhow::Result<usize> {
+        let now = self.core.clock.now();
+        let lease = crate::core::clock::format_ts(now + LEASE);
+        let mut tx = self.core.db.begin().await?;
+        let batch =
+            store::outbox::claim_due(&mut *tx, &crate::core::clock::format_ts(now), &lease, BATCH)
+                .await?;
+        tx.commit().await?;
+        for row in &batch {
+            let result = self.deliver(row).await;
+            let mut tx = self.core.db.begin().await?;
+            match result {
+                Ok(()) => store::outbox::mark_sent(&mut *tx, &row.id, &self.core.now_ts()).await?,
+                Err(e) => {
+                    let retry = (row.attempts < MAX_ATTEMPTS).then(|| {
+                        crate::core::clock::format_ts(self.core.clock.now() + backoff(row.attempts))
+                    });
+                    tracing::warn!(outbox.id = %row.id, attempts = row.attempts, parked = retry.is_none(), error = %e, "delivery failed");
+                    store::outbox::mark_failed(
+                        &mut *tx,
+                        &row.id,
+                        &format!("{e:#}"),
+                        retry.as_deref(),
+                    )
+                    .await?;
+                }
+            }
+            tx.commit().await?;
+        }
+        if !batch.is_empty() {
+            metrics::counter!("usher_outbox_processed_total").increment(batch.len() as u64);
+        }
+        Ok(batch.len())
+    }
+
+    async fn deliver(&self, row: &store::rows::OutboxRow) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            row.kind == crate::core::mail::KIND_EMAIL,
+            "unknown outbox kind {}",
+            row.kind
+        );
+        let payload = self.core.crypto.decrypt(&row.id, &row.payload_encrypted)?;
+        let mail: Rendered = serde_json::from_slice(&payload)?;
+        let bytes = self.format(&row.id, &mail)?;
+        // Write-then-rename: a reader never sees half a message; a retry overwrites the same file.
+        let path = self.mail_dir.join(format!("{}.eml", row.id));
+        let tmp = self.mail_dir.join(format!(".{}.eml.tmp", row.id));
+        tokio::fs::write(&tmp, &bytes).await?;
+        tokio::fs::rename(&tmp, &path).await?;
+        Ok(())
+    }
+
+    /// A multipart text + HTML message whose `Message-ID` is stable across retries, so that
+    /// receivers can drop duplicates of an at-least-once delivery.
+    fn format(&self, id: &str, mail: &Rendered) -> anyhow::Result<Vec<u8>> {
+        let to: Mailbox = mail.to.parse()?;
+        let msg = lettre::Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(&mail.subject)
+            .message_id(Some(format!("<{id}@usher>")))
+            .multipart(MultiPart::alternative_plain_html(
+                mail.text.clone(),
+                mail.html.clone(),
+            ))?;
+        Ok(msg.formatted())
+    }
+}
