@@ -1,1 +1,1046 @@
-fn main() {}
+//! Load benchmark for usher: starts the release `usher` binary on a fresh data folder, drives it
+//! over plain HTTP/1.1 keep-alive connections and prints throughput, latency and memory next to
+//! the targets. One command: `cargo run --release --bin usher-bench` (see docs/benchmarks.md).
+//!
+//! Client and server run on the same machine, so the load generator competes with the server for
+//! the CPU: the `/healthz` phase measures that ceiling, and every other phase is also given as a
+//! fraction of it.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use tokio::process::{Child, Command};
+use tokio::task::JoinSet;
+use usher::auth::hmac::{Algorithm, sign};
+
+/// Load benchmark: starts `usher serve` on a temporary data folder and measures it.
+#[derive(Debug, Parser)]
+#[command(name = "usher-bench")]
+struct Args {
+    /// Duration of each measured phase, in seconds.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Concurrent keep-alive connections (one task and one HTTP client each).
+    #[arg(long, default_value_t = 32)]
+    connections: usize,
+    /// Also write the results as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// The usher binary to measure [default: `usher` next to this binary].
+    #[arg(long)]
+    usher: Option<PathBuf>,
+    /// Invitations prepared for the sign-up phase [default: 60 per second of phase].
+    #[arg(long)]
+    signup_invitations: Option<usize>,
+    /// Keep the temporary data folder (database, server log) instead of deleting it.
+    #[arg(long)]
+    keep_data: bool,
+}
+
+// Targets (see docs/benchmarks.md).
+const LIST_RPS_TARGET: f64 = 8_000.0;
+const LIST_P99_TARGET_MS: f64 = 20.0;
+const CREATE_RPS_TARGET: f64 = 2_000.0;
+const CANCEL_RPS_TARGET: f64 = 2_000.0;
+const IDLE_RSS_TARGET_KB: u64 = 30 * 1024;
+const SIGNUP_LIST_P99_TARGET_MS: f64 = 50.0;
+
+const SEED_INVITATIONS: usize = 20;
+const SIGNUP_WAVE: usize = 20;
+const SIGNUP_BODY: &str = r#"{"password":"correct horse battery staple","passwordConfirmation":"correct horse battery staple"}"#;
+const JSON_CT: &str = "application/json";
+
+/// Who the requests are sent as, and where.
+struct Target {
+    base: String,
+    api_key: String,
+    api_secret: String,
+}
+
+impl Target {
+    /// A fresh `Authorization` header: the server refuses a signature it has already seen.
+    fn auth(&self) -> String {
+        let date = OffsetDateTime::now_utc()
+            .format(&Rfc3339)
+            .expect("the current UTC time formats as RFC 3339");
+        let mut salt = [0u8; 16];
+        rand::fill(&mut salt);
+        let salt = hex::encode(salt);
+        let sig = sign(Algorithm::Sha256, self.api_secret.as_bytes(), &date, &salt);
+        format!(
+            "HMAC-SHA256 apiKey={}, date={date}, salt={salt}, signature={sig}",
+            self.api_key
+        )
+    }
+}
+
+/// What a phase's connections send.
+#[derive(Clone)]
+enum Work {
+    Health {
+        url: Arc<str>,
+    },
+    List {
+        url: Arc<str>,
+    },
+    Create {
+        url: Arc<str>,
+        prefix: &'static str,
+    },
+    Cancel {
+        base: Arc<str>,
+        ids: Arc<Vec<String>>,
+        next: Arc<AtomicUsize>,
+    },
+}
+
+/// What one connection saw.
+#[derive(Default)]
+struct Tally {
+    ok: u64,
+    /// Latency of every 2xx answer, in microseconds.
+    ok_us: Vec<u32>,
+    /// Latency of every non-2xx answer and transport failure, in microseconds.
+    err_us: Vec<u32>,
+    /// Error count per status code (or "transport").
+    errors: BTreeMap<String, u64>,
+    /// The first response body seen for each error kind.
+    samples: BTreeMap<String, String>,
+    /// `invitationId`s of created invitations.
+    ids: Vec<String>,
+    /// 2xx answers whose body did not have the expected shape.
+    bad_bodies: u64,
+}
+
+impl Tally {
+    fn record_ok(&mut self, us: u32) {
+        self.ok += 1;
+        self.ok_us.push(us);
+    }
+
+    fn record_err(&mut self, kind: String, us: u32, body: &[u8]) {
+        self.err_us.push(us);
+        *self.errors.entry(kind.clone()).or_default() += 1;
+        self.samples.entry(kind).or_insert_with(|| {
+            let s = String::from_utf8_lossy(body);
+            s.chars().take(300).collect()
+        });
+    }
+
+    fn merge(&mut self, o: Tally) {
+        self.ok += o.ok;
+        self.ok_us.extend(o.ok_us);
+        self.err_us.extend(o.err_us);
+        for (k, v) in o.errors {
+            *self.errors.entry(k).or_default() += v;
+        }
+        for (k, v) in o.samples {
+            self.samples.entry(k).or_insert(v);
+        }
+        self.ids.extend(o.ids);
+        self.bad_bodies += o.bad_bodies;
+    }
+
+    fn error_count(&self) -> u64 {
+        self.errors.values().sum()
+    }
+}
+
+struct PhaseResult {
+    name: String,
+    connections: usize,
+    elapsed: Duration,
+    tally: Tally,
+    note: Option<String>,
+    /// Whether its throughput is meaningfully compared with the ceiling (not for sign-up waves).
+    vs_ceiling: bool,
+}
+
+impl PhaseResult {
+    fn rps(&self) -> f64 {
+        self.tally.ok as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// Percentile (0..=100) of the 2xx latencies in milliseconds; None without any 2xx.
+    fn pct_ms(&self, p: f64) -> Option<f64> {
+        percentile_ms(&self.tally.ok_us, p)
+    }
+
+    fn max_ms(&self) -> Option<f64> {
+        self.tally.ok_us.last().map(|&us| us as f64 / 1000.0)
+    }
+
+    fn to_json(&self, ceiling_rps: f64) -> Value {
+        json!({
+            "phase": self.name,
+            "connections": self.connections,
+            "seconds": self.elapsed.as_secs_f64(),
+            "ok": self.tally.ok,
+            "requestsPerSecond": self.rps(),
+            "p50Ms": self.pct_ms(50.0),
+            "p99Ms": self.pct_ms(99.0),
+            "maxMs": self.max_ms(),
+            "errors": self.tally.error_count(),
+            "errorsByStatus": self.tally.errors,
+            "errorSamples": self.tally.samples,
+            "unexpectedBodies": self.tally.bad_bodies,
+            "ratioOfCeiling": if self.vs_ceiling && ceiling_rps > 0.0 { Some(self.rps() / ceiling_rps) } else { None },
+            "note": self.note,
+        })
+    }
+}
+
+fn percentile_ms(sorted_us: &[u32], p: f64) -> Option<f64> {
+    if sorted_us.is_empty() {
+        return None;
+    }
+    let rank = ((p / 100.0) * sorted_us.len() as f64).ceil() as usize;
+    let i = rank.clamp(1, sorted_us.len()) - 1;
+    Some(sorted_us[i] as f64 / 1000.0)
+}
+
+fn elapsed_us(t0: Instant) -> u32 {
+    u32::try_from(t0.elapsed().as_micros()).unwrap_or(u32::MAX)
+}
+
+fn client(max_idle: usize) -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .pool_max_idle_per_host(max_idle)
+        .tcp_nodelay(true)
+        .timeout(Duration::from_secs(30))
+        .build()?)
+}
+
+/// One connection's loop: sends until the deadline (or, for cancel, until the ids run out).
+async fn worker(
+    conn: usize,
+    work: Work,
+    target: Arc<Target>,
+    deadline: Option<Instant>,
+) -> anyhow::Result<Tally> {
+    let client = client(1)?;
+    let mut t = Tally::default();
+    let mut n: u64 = 0;
+    loop {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            break;
+        }
+        let req = match &work {
+            Work::Health { url } => client.get(&**url),
+            Work::List { url } => client.get(&**url).header("authorization", target.auth()),
+            Work::Create { url, prefix } => client
+                .post(&**url)
+                .header("authorization", target.auth())
+                .header("content-type", JSON_CT)
+                .body(format!(
+                    r#"{{"email":"{prefix}-{conn}-{n}@example.com","role":"MEMBER"}}"#
+                )),
+            Work::Cancel { base, ids, next } => {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(id) = ids.get(i) else { break };
+                client
+                    .delete(format!("{base}/users/v1/invitations/{id}"))
+                    .header("authorization", target.auth())
+            }
+        };
+        n += 1;
+        let t0 = Instant::now();
+        let resp = match req.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                t.record_err("transport".into(), elapsed_us(t0), e.to_string().as_bytes());
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                continue;
+            }
+        };
+        let status = resp.status();
+        let body = match resp.bytes().await {
+            Ok(b) => b,
+            Err(e) => {
+                t.record_err("transport".into(), elapsed_us(t0), e.to_string().as_bytes());
+                continue;
+            }
+        };
+        let us = elapsed_us(t0);
+        if !status.is_success() {
+            t.record_err(status.as_u16().to_string(), us, &body);
+            continue;
+        }
+        t.record_ok(us);
+        if let Work::Create { .. } = work {
+            match serde_json::from_slice::<Value>(&body)
+                .ok()
+                .and_then(|v| v.get("invitationId")?.as_str().map(str::to_owned))
+            {
+                Some(id) => t.ids.push(id),
+                None => t.bad_bodies += 1,
+            }
+        }
+    }
+    Ok(t)
+}
+
+async fn run_phase(
+    name: &str,
+    connections: usize,
+    work: Work,
+    target: &Arc<Target>,
+    duration: Option<Duration>,
+) -> anyhow::Result<PhaseResult> {
+    let start = Instant::now();
+    let deadline = duration.map(|d| start + d);
+    let mut set = JoinSet::new();
+    for conn in 0..connections {
+        set.spawn(worker(conn, work.clone(), target.clone(), deadline));
+    }
+    let mut tally = Tally::default();
+    while let Some(r) = set.join_next().await {
+        tally.merge(r??);
+    }
+    let elapsed = start.elapsed();
+    tally.ok_us.sort_unstable();
+    tally.err_us.sort_unstable();
+    Ok(PhaseResult {
+        name: name.into(),
+        connections,
+        elapsed,
+        tally,
+        note: None,
+        vs_ceiling: true,
+    })
+}
+
+/// Sign-ups through invitations in waves of [`SIGNUP_WAVE`] concurrent requests until the
+/// deadline (a wave in flight is finished) or until the invitations run out.
+async fn signup_waves(
+    base: Arc<str>,
+    ids: Vec<String>,
+    deadline: Instant,
+) -> anyhow::Result<(PhaseResult, usize, bool)> {
+    let client = client(SIGNUP_WAVE)?;
+    let start = Instant::now();
+    let mut tally = Tally::default();
+    let mut waves = 0;
+    let mut ran_out = false;
+    let mut it = ids.into_iter();
+    while Instant::now() < deadline {
+        let wave: Vec<String> = it.by_ref().take(SIGNUP_WAVE).collect();
+        if wave.len() < SIGNUP_WAVE {
+            ran_out = true;
+            if wave.is_empty() {
+                break;
+            }
+        }
+        let mut set = JoinSet::new();
+        for id in wave {
+            let c = client.clone();
+            let url = format!("{base}/users/v1/signup/invitations/{id}");
+            set.spawn(async move {
+                let t0 = Instant::now();
+                let r = c
+                    .post(url)
+                    .header("content-type", JSON_CT)
+                    .body(SIGNUP_BODY)
+                    .send()
+                    .await;
+                let r = match r {
+                    Ok(resp) => {
+                        let status = resp.status();
+                        resp.bytes().await.map(|b| (status, b))
+                    }
+                    Err(e) => Err(e),
+                };
+                (r, elapsed_us(t0))
+            });
+        }
+        while let Some(j) = set.join_next().await {
+            let (r, us) = j?;
+            match r {
+                Ok((s, _)) if s.is_success() => tally.record_ok(us),
+                Ok((s, b)) => tally.record_err(s.as_u16().to_string(), us, &b),
+                Err(e) => tally.record_err("transport".into(), us, e.to_string().as_bytes()),
+            }
+        }
+        waves += 1;
+    }
+    let elapsed = start.elapsed();
+    tally.ok_us.sort_unstable();
+    tally.err_us.sort_unstable();
+    Ok((
+        PhaseResult {
+            name: "sign-up via invitation".into(),
+            connections: SIGNUP_WAVE,
+            elapsed,
+            tally,
+            note: None,
+            vs_ceiling: false,
+        },
+        waves,
+        ran_out,
+    ))
+}
+
+/// `VmRSS`, `VmHWM`, ... of a process, in kB.
+fn proc_status_kb(pid: u32, field: &str) -> anyhow::Result<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .with_context(|| format!("reading /proc/{pid}/status"))?;
+    for line in s.lines() {
+        if let Some(rest) = line.strip_prefix(field).and_then(|r| r.strip_prefix(':')) {
+            let num = rest.trim().trim_end_matches("kB").trim();
+            return Ok(num.parse()?);
+        }
+    }
+    bail!("no {field} in /proc/{pid}/status")
+}
+
+fn mb(kb: u64) -> f64 {
+    kb as f64 / 1024.0
+}
+
+/// Environment for the usher child processes: none of the caller's `USHER_*` settings (they could
+/// point it at another database), plus the benchmark's own.
+fn usher_command(bin: &Path) -> Command {
+    let mut c = Command::new(bin);
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("USHER_") {
+            c.env_remove(&k);
+        }
+    }
+    c.env("USHER_AUTH_RATE_PER_MINUTE", "1000000")
+        .env("USHER_LOG_LEVEL", "warn")
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    c
+}
+
+struct Bootstrapped {
+    organization_id: String,
+    api_key: String,
+    api_secret: String,
+}
+
+async fn bootstrap(bin: &Path, dir: &Path, email: &str) -> anyhow::Result<Bootstrapped> {
+    let out = usher_command(bin)
+        .args([
+            "admin",
+            "bootstrap",
+            "--email",
+            email,
+            "--json",
+            "--data-dir",
+        ])
+        .arg(dir)
+        .output()
+        .await
+        .context("running usher admin bootstrap")?;
+    if !out.status.success() {
+        bail!(
+            "usher admin bootstrap failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let v: Value = serde_json::from_slice(&out.stdout).with_context(|| {
+        format!(
+            "usher admin bootstrap did not print JSON: {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })?;
+    let field = |k: &str| -> anyhow::Result<String> {
+        v.get(k)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .with_context(|| format!("bootstrap JSON has no string {k}: {v}"))
+    };
+    Ok(Bootstrapped {
+        organization_id: field("organizationId")?,
+        api_key: field("apiKey")?,
+        api_secret: field("apiSecret")?,
+    })
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(l.local_addr()?.port())
+}
+
+async fn wait_healthy(child: &mut Child, base: &str, log: &Path) -> anyhow::Result<()> {
+    let c = client(1)?;
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait()? {
+            bail!(
+                "usher serve exited ({status}) before answering /healthz; its log:\n{}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
+        if let Ok(r) = c.get(format!("{base}/healthz")).send().await
+            && r.status().is_success()
+        {
+            return Ok(());
+        }
+        if start.elapsed() > Duration::from_secs(30) {
+            bail!("usher serve did not answer /healthz with 200 within 30 s");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Creates `n` invitations with `target`'s key (32 at a time), returning their ids.
+async fn create_invitations(
+    target: &Arc<Target>,
+    prefix: &'static str,
+    n: usize,
+) -> anyhow::Result<Vec<String>> {
+    let c = client(32)?;
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut set = JoinSet::new();
+    for _ in 0..32.min(n) {
+        let (c, target, next) = (c.clone(), target.clone(), next.clone());
+        set.spawn(async move {
+            let mut ids = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    break;
+                }
+                let r = c
+                    .post(format!("{}/users/v1/invitations", target.base))
+                    .header("authorization", target.auth())
+                    .header("content-type", JSON_CT)
+                    .body(format!(
+                        r#"{{"email":"{prefix}{i}@example.com","role":"MEMBER"}}"#
+                    ))
+                    .send()
+                    .await?;
+                let status = r.status();
+                let body = r.bytes().await?;
+                if !status.is_success() {
+                    bail!(
+                        "creating invitation {prefix}{i}: {status}: {}",
+                        String::from_utf8_lossy(&body)
+                    );
+                }
+                let v: Value = serde_json::from_slice(&body)?;
+                let id = v
+                    .get("invitationId")
+                    .and_then(Value::as_str)
+                    .with_context(|| format!("no invitationId in {v}"))?;
+                ids.push(id.to_owned());
+            }
+            anyhow::Ok(ids)
+        });
+    }
+    let mut ids = Vec::with_capacity(n);
+    while let Some(r) = set.join_next().await {
+        ids.extend(r??);
+    }
+    Ok(ids)
+}
+
+/// Number of invitations the list endpoint returns right now (one signed request).
+async fn list_len(target: &Target, url: &str) -> anyhow::Result<usize> {
+    let r = client(1)?
+        .get(url)
+        .header("authorization", target.auth())
+        .send()
+        .await?;
+    let status = r.status();
+    let body = r.bytes().await?;
+    if !status.is_success() {
+        bail!(
+            "listing invitations: {status}: {}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+    let v: Value = serde_json::from_slice(&body)?;
+    v.as_array()
+        .map(Vec::len)
+        .with_context(|| format!("the invitation list is not a JSON array: {v}"))
+}
+
+fn fmt_opt(v: Option<f64>, prec: usize) -> String {
+    v.map_or_else(|| "-".into(), |x| format!("{x:.prec$}"))
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "MET" } else { "MISSED" }
+}
+
+struct Memory {
+    idle_start_kb: u64,
+    idle_seeded_kb: u64,
+    end_rss_kb: u64,
+    peak_kb: u64,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    anyhow::ensure!(args.seconds > 0, "--seconds must be at least 1");
+    anyhow::ensure!(args.connections > 0, "--connections must be at least 1");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(run(args))
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let bin = match &args.usher {
+        Some(p) => p.clone(),
+        None => std::env::current_exe()?.with_file_name("usher"),
+    };
+    if !bin.is_file() {
+        bail!(
+            "{} not found: build it first with `cargo build --release` \
+             (or run `cargo run --release --bin usher-bench`, which builds every binary)",
+            bin.display()
+        );
+    }
+    let dir = std::env::temp_dir().join(format!(
+        "usher-bench-{}-{}",
+        std::process::id(),
+        OffsetDateTime::now_utc().unix_timestamp()
+    ));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let result = bench(&args, &bin, &dir).await;
+    if args.keep_data {
+        eprintln!("data folder kept: {}", dir.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    result
+}
+
+async fn bench(args: &Args, bin: &Path, dir: &Path) -> anyhow::Result<()> {
+    let owner = bootstrap(bin, dir, "bench@example.com").await?;
+    // A second organization owns the invitations consumed by the sign-up phase, so that the
+    // measured list (the first organization's) keeps the same 20 entries in every list phase.
+    let other = bootstrap(bin, dir, "bench-signups@example.com").await?;
+
+    let port = free_port()?;
+    let base = format!("http://127.0.0.1:{port}");
+    let log_path = dir.join("usher-serve.log");
+    let log = std::fs::File::create(&log_path)?;
+    let mut child = usher_command(bin)
+        .args(["serve", "--data-dir"])
+        .arg(dir)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .context("starting usher serve")?;
+    let pid = child.id().context("usher serve has no pid")?;
+
+    let outcome = measure(args, &mut child, pid, &base, &owner, &other, &log_path).await;
+    let _ = child.start_kill();
+    let _ = child.wait().await;
+    let log_text = std::fs::read_to_string(&log_path).unwrap_or_default();
+    let lines: Vec<&str> = log_text.lines().collect();
+    if !lines.is_empty() {
+        println!(
+            "\nserver log (level warn): {} line(s); first {}:",
+            lines.len(),
+            lines.len().min(10)
+        );
+        for l in lines.iter().take(10) {
+            println!("  {l}");
+        }
+    } else {
+        println!("\nserver log (level warn): empty");
+    }
+    outcome
+}
+
+async fn measure(
+    args: &Args,
+    child: &mut Child,
+    pid: u32,
+    base: &str,
+    owner: &Bootstrapped,
+    other: &Bootstrapped,
+    log_path: &Path,
+) -> anyhow::Result<()> {
+    wait_healthy(child, base, log_path).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let idle_start_kb = proc_status_kb(pid, "VmRSS")?;
+
+    let target = Arc::new(Target {
+        base: base.into(),
+        api_key: owner.api_key.clone(),
+        api_secret: owner.api_secret.clone(),
+    });
+    let other_target = Arc::new(Target {
+        base: base.into(),
+        api_key: other.api_key.clone(),
+        api_secret: other.api_secret.clone(),
+    });
+
+    // Seed: 20 pending invitations, one after another.
+    let seed_client = client(1)?;
+    for i in 0..SEED_INVITATIONS {
+        let r = seed_client
+            .post(format!("{base}/users/v1/invitations"))
+            .header("authorization", target.auth())
+            .header("content-type", JSON_CT)
+            .body(format!(
+                r#"{{"email":"seed{i}@example.com","role":"MEMBER"}}"#
+            ))
+            .send()
+            .await?;
+        let status = r.status();
+        let body = r.bytes().await?;
+        if !status.is_success() {
+            bail!(
+                "seeding invitation {i}: {status}: {}",
+                String::from_utf8_lossy(&body)
+            );
+        }
+    }
+    let list_url: Arc<str> = format!(
+        "{base}/users/v1/accounts/{}/invitations",
+        owner.organization_id
+    )
+    .into();
+    let seeded = list_len(&target, &list_url).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let idle_seeded_kb = proc_status_kb(pid, "VmRSS")?;
+
+    let secs = Duration::from_secs(args.seconds);
+    let conns = args.connections;
+    println!(
+        "usher-bench: {} connections, {} s per phase, server pid {pid} at {base}, {} CPU(s)",
+        conns,
+        args.seconds,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!("seeded {SEED_INVITATIONS} invitations; the list returns {seeded}");
+
+    let mut phases: Vec<PhaseResult> = Vec::new();
+
+    eprintln!("[a] GET /healthz ...");
+    let mut ceiling = run_phase(
+        "a. GET /healthz (ceiling)",
+        conns,
+        Work::Health {
+            url: format!("{base}/healthz").into(),
+        },
+        &target,
+        Some(secs),
+    )
+    .await?;
+    ceiling.note = Some("unauthenticated".into());
+    let ceiling_rps = ceiling.rps();
+    phases.push(ceiling);
+
+    eprintln!("[b] GET invitations list ...");
+    let mut list = run_phase(
+        "b. GET account invitations",
+        conns,
+        Work::List {
+            url: list_url.clone(),
+        },
+        &target,
+        Some(secs),
+    )
+    .await?;
+    list.note = Some(format!("HMAC, {seeded} items"));
+    phases.push(list);
+
+    eprintln!("[c] POST invitations ...");
+    let mut create = run_phase(
+        "c. POST invitation (create)",
+        conns,
+        Work::Create {
+            url: format!("{base}/users/v1/invitations").into(),
+            prefix: "bench",
+        },
+        &target,
+        Some(secs),
+    )
+    .await?;
+    let created = std::mem::take(&mut create.tally.ids);
+    create.note = Some(format!("{} ids kept", created.len()));
+    if create.tally.bad_bodies > 0 {
+        create.note = Some(format!(
+            "{} ids kept, {} 2xx without invitationId",
+            created.len(),
+            create.tally.bad_bodies
+        ));
+    }
+    phases.push(create);
+
+    eprintln!("[d] DELETE invitations ...");
+    let ids = Arc::new(created);
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut cancel = run_phase(
+        "d. DELETE invitation (cancel)",
+        conns,
+        Work::Cancel {
+            base: base.into(),
+            ids: ids.clone(),
+            next: next.clone(),
+        },
+        &target,
+        Some(secs),
+    )
+    .await?;
+    let attempted = next.load(Ordering::Relaxed).min(ids.len());
+    let ran_out = attempted >= ids.len();
+    cancel.note = Some(if ran_out {
+        format!(
+            "ran out of ids after {:.2} s: all {} attempted",
+            cancel.elapsed.as_secs_f64(),
+            ids.len()
+        )
+    } else {
+        format!("{attempted} of {} ids attempted", ids.len())
+    });
+    phases.push(cancel);
+
+    // Cancel what the timed phase left, so the list is back to the seeded invitations.
+    if !ran_out {
+        eprintln!(
+            "    (untimed) cancelling the {} remaining ids ...",
+            ids.len() - attempted
+        );
+        let rest = run_phase(
+            "cleanup",
+            conns,
+            Work::Cancel {
+                base: base.into(),
+                ids: ids.clone(),
+                next: next.clone(),
+            },
+            &target,
+            None,
+        )
+        .await?;
+        if rest.tally.error_count() > 0 {
+            eprintln!(
+                "    cleanup: {} errors {:?}",
+                rest.tally.error_count(),
+                rest.tally.errors
+            );
+        }
+    }
+
+    let n_signup = args
+        .signup_invitations
+        .unwrap_or(60 * args.seconds as usize)
+        .max(SIGNUP_WAVE);
+    eprintln!("[e] preparing {n_signup} invitations for sign-ups (second organization) ...");
+    let signup_ids = create_invitations(&other_target, "signup", n_signup).await?;
+    let before_e = list_len(&target, &list_url).await?;
+
+    eprintln!("[e] GET invitations list while signing up in waves of {SIGNUP_WAVE} ...");
+    let start_e = Instant::now();
+    let signups = tokio::spawn(signup_waves(base.into(), signup_ids, start_e + secs));
+    let mut list_e = run_phase(
+        "e. GET invitations during sign-ups",
+        conns,
+        Work::List {
+            url: list_url.clone(),
+        },
+        &target,
+        Some(secs),
+    )
+    .await?;
+    let (mut signup, waves, signups_ran_out) = signups.await??;
+    list_e.note = Some(format!("HMAC, {before_e} items"));
+    signup.note = Some(format!(
+        "{} completed in {waves} waves{}",
+        signup.tally.ok,
+        if signups_ran_out {
+            ", ran out of invitations"
+        } else {
+            ""
+        }
+    ));
+    phases.push(list_e);
+    phases.push(signup);
+
+    let end_rss_kb = proc_status_kb(pid, "VmRSS")?;
+    let peak_kb = proc_status_kb(pid, "VmHWM")?;
+    let mem = Memory {
+        idle_start_kb,
+        idle_seeded_kb,
+        end_rss_kb,
+        peak_kb,
+    };
+
+    let report = render(&phases, ceiling_rps, &mem);
+    print!("{report}");
+    std::io::stdout().flush()?;
+
+    if let Some(path) = &args.json {
+        let v = json!({
+            "date": OffsetDateTime::now_utc().format(&Rfc3339)?,
+            "seconds": args.seconds,
+            "connections": conns,
+            "cpus": std::thread::available_parallelism().map_or(0, |n| n.get()),
+            "ceilingRequestsPerSecond": ceiling_rps,
+            "phases": phases.iter().map(|p| p.to_json(ceiling_rps)).collect::<Vec<_>>(),
+            "memoryKb": {
+                "idleAfterStart": mem.idle_start_kb,
+                "idleAfterSeeding": mem.idle_seeded_kb,
+                "rssAtEnd": mem.end_rss_kb,
+                "peak": mem.peak_kb,
+            },
+            "targets": targets(&phases, &mem).iter().map(|(name, value, met)| json!({
+                "target": name, "measured": value, "met": met,
+            })).collect::<Vec<_>>(),
+        });
+        std::fs::write(path, serde_json::to_string_pretty(&v)? + "\n")
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!("results written to {}", path.display());
+    }
+    Ok(())
+}
+
+fn phase<'a>(phases: &'a [PhaseResult], prefix: &str) -> Option<&'a PhaseResult> {
+    phases.iter().find(|p| p.name.starts_with(prefix))
+}
+
+/// (target, measured, met) for each target.
+fn targets(phases: &[PhaseResult], mem: &Memory) -> Vec<(String, String, bool)> {
+    let mut t = Vec::new();
+    if let Some(p) = phase(phases, "b.") {
+        let rps = p.rps();
+        t.push((
+            format!("list >= {LIST_RPS_TARGET:.0} req/s"),
+            format!("{rps:.0} req/s"),
+            rps >= LIST_RPS_TARGET,
+        ));
+        let p99 = p.pct_ms(99.0);
+        t.push((
+            format!("list p99 <= {LIST_P99_TARGET_MS:.0} ms"),
+            format!("{} ms", fmt_opt(p99, 2)),
+            p99.is_some_and(|v| v <= LIST_P99_TARGET_MS),
+        ));
+    }
+    if let Some(p) = phase(phases, "c.") {
+        let rps = p.rps();
+        t.push((
+            format!("create >= {CREATE_RPS_TARGET:.0} req/s"),
+            format!("{rps:.0} req/s"),
+            rps >= CREATE_RPS_TARGET,
+        ));
+    }
+    if let Some(p) = phase(phases, "d.") {
+        let rps = p.rps();
+        t.push((
+            format!("cancel >= {CANCEL_RPS_TARGET:.0} req/s"),
+            format!("{rps:.0} req/s"),
+            rps >= CANCEL_RPS_TARGET,
+        ));
+    }
+    t.push((
+        format!("idle RSS after start <= {} MB", IDLE_RSS_TARGET_KB / 1024),
+        format!("{:.1} MB", mb(mem.idle_start_kb)),
+        mem.idle_start_kb <= IDLE_RSS_TARGET_KB,
+    ));
+    t.push((
+        format!("idle RSS after seeding <= {} MB", IDLE_RSS_TARGET_KB / 1024),
+        format!("{:.1} MB", mb(mem.idle_seeded_kb)),
+        mem.idle_seeded_kb <= IDLE_RSS_TARGET_KB,
+    ));
+    if let Some(p) = phase(phases, "e.") {
+        let p99 = p.pct_ms(99.0);
+        t.push((
+            format!("list p99 during sign-ups <= {SIGNUP_LIST_P99_TARGET_MS:.0} ms"),
+            format!("{} ms", fmt_opt(p99, 2)),
+            p99.is_some_and(|v| v <= SIGNUP_LIST_P99_TARGET_MS),
+        ));
+    }
+    t
+}
+
+fn render(phases: &[PhaseResult], ceiling_rps: f64, mem: &Memory) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "{:<36} {:>5} {:>7} {:>9} {:>8} {:>8} {:>8} {:>7} {:>9}",
+        "phase", "conns", "secs", "req/s", "p50 ms", "p99 ms", "max ms", "errors", "/ceiling"
+    );
+    let _ = writeln!(o, "{}", "-".repeat(36 + 5 + 7 + 9 + 8 + 8 + 8 + 7 + 9 + 8));
+    for p in phases {
+        let ratio = if p.vs_ceiling && ceiling_rps > 0.0 {
+            format!("{:.2}", p.rps() / ceiling_rps)
+        } else {
+            "-".into()
+        };
+        let _ = writeln!(
+            o,
+            "{:<36} {:>5} {:>7.2} {:>9.0} {:>8} {:>8} {:>8} {:>7} {:>9}",
+            p.name,
+            p.connections,
+            p.elapsed.as_secs_f64(),
+            p.rps(),
+            fmt_opt(p.pct_ms(50.0), 2),
+            fmt_opt(p.pct_ms(99.0), 2),
+            fmt_opt(p.max_ms(), 2),
+            p.tally.error_count(),
+            ratio,
+        );
+    }
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "req/s counts 2xx answers only; latencies are of 2xx answers, measured by the client \
+         (send to last body byte)."
+    );
+    for p in phases {
+        if let Some(n) = &p.note {
+            let _ = writeln!(o, "  {}: {n}", p.name);
+        }
+        if p.tally.error_count() > 0 {
+            let _ = writeln!(
+                o,
+                "  {}: errors by status {:?}; error latency p50 {} ms, max {} ms",
+                p.name,
+                p.tally.errors,
+                fmt_opt(percentile_ms(&p.tally.err_us, 50.0), 2),
+                fmt_opt(p.tally.err_us.last().map(|&u| u as f64 / 1000.0), 2),
+            );
+            for (k, body) in &p.tally.samples {
+                let _ = writeln!(o, "    {k}: {body}");
+            }
+        }
+    }
+    let _ = writeln!(o);
+    let _ = writeln!(o, "memory (server process):");
+    let _ = writeln!(
+        o,
+        "  RSS idle after start    {:>8.1} MB",
+        mb(mem.idle_start_kb)
+    );
+    let _ = writeln!(
+        o,
+        "  RSS idle after seeding  {:>8.1} MB",
+        mb(mem.idle_seeded_kb)
+    );
+    let _ = writeln!(
+        o,
+        "  RSS at the end          {:>8.1} MB",
+        mb(mem.end_rss_kb)
+    );
+    let _ = writeln!(o, "  peak RSS (VmHWM)        {:>8.1} MB", mb(mem.peak_kb));
+    let _ = writeln!(o);
+    let _ = writeln!(o, "targets:");
+    for (name, value, met) in targets(phases, mem) {
+        let _ = writeln!(o, "  {:<36} {:>14}   {}", name, value, verdict(met));
+    }
+    o
+}

@@ -1,0 +1,297 @@
+//! The test application: a real usher server on a random port, a real database (a temporary
+//! SQLite file, or a fresh PostgreSQL database when `USHER_TEST_DATABASE_URL` is set), real HTTP.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use sqlx::Connection;
+use usher::app::Running;
+use usher::config::Config;
+use usher::core::credentials::Bootstrapped;
+
+/// How a request authenticates.
+#[derive(Clone, Debug)]
+pub enum Auth {
+    None,
+    /// SOLAPI HMAC-SHA256, freshly signed for each request.
+    Key(String, String),
+    Bearer(String),
+    /// A literal Authorization header value.
+    Raw(String),
+}
+
+impl Auth {
+    pub fn key(b: &Bootstrapped) -> Auth {
+        Auth::Key(b.api_key.clone(), b.api_secret.clone())
+    }
+}
+
+#[derive(Debug)]
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Resp {
+    /// Asserts a SOLAPI error answer and returns it for further checks.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, code: &str) -> &Self {
+        assert_eq!(self.status.as_u16(), status, "status of {:?}", self.body);
+        assert_eq!(self.body["errorCode"], code, "errorCode of {:?}", self.body);
+        assert!(self.body["errorMessage"].as_str().is_some_and(|m| !m.is_empty()), "errorMessage of {:?}", self.body);
+        assert_eq!(self.body.as_object().map(|o| o.len()), Some(2), "exactly errorCode and errorMessage: {:?}", self.body);
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_ok(&self) -> &Value {
+        assert_eq!(self.status, StatusCode::OK, "expected 200, got {:?}", self.body);
+        &self.body
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub running: Option<Running>,
+    pub config: Config,
+    pub owner: Bootstrapped,
+    _dir: tempfile::TempDir,
+    pg_database: Option<(String, String)>,
+}
+
+/// Creates a fresh PostgreSQL database when the suite runs against PostgreSQL.
+async fn fresh_database(dir: &std::path::Path) -> (String, Option<(String, String)>) {
+    match std::env::var("USHER_TEST_DATABASE_URL") {
+        Ok(admin_url) if !admin_url.is_empty() => {
+            let name = format!("usher_test_{}", usher::core::ids::new_id(time::OffsetDateTime::now_utc()));
+            let mut conn = sqlx::PgConnection::connect(&admin_url)
+                .await
+                .unwrap_or_else(|e| panic!("USHER_TEST_DATABASE_URL is set but unreachable: {e}"));
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.unwrap();
+            conn.close().await.ok();
+            let (prefix, _) = admin_url.rsplit_once('/').expect("USHER_TEST_DATABASE_URL must name a database");
+            (format!("{prefix}/{name}"), Some((admin_url.clone(), name)))
+        }
+        _ => (format!("sqlite://{}", dir.join("usher.db").display()), None),
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let (url, pg_database) = fresh_database(dir.path()).await;
+        let mut config = Config {
+            data_dir: dir.path().to_path_buf(),
+            database_url: Some(url),
+            auth_rate_per_minute: 10_000,
+            log_level: "warn".into(),
+            ..Config::default()
+        };
+        tweak(&mut config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        config.listen = listener.local_addr().unwrap().to_string();
+        let running = usher::app::start(&config, listener).await.expect("server starts");
+        let base = format!("http://{}", running.addr);
+        let owner = running.state.core.bootstrap("owner@example.com", None, Some("Acme")).await.unwrap();
+        TestApp {
+            base,
+            client: reqwest::Client::new(),
+            running: Some(running),
+            config,
+            owner,
+            _dir: dir,
+            pg_database,
+        }
+    }
+
+    pub fn core(&self) -> &usher::core::Core {
+        &self.running.as_ref().expect("running").state.core
+    }
+
+    /// Moves the server's clock (expiry tests).
+    pub fn advance_clock(&self, by: time::Duration) {
+        self.core().clock.advance(by);
+    }
+
+    /// A SOLAPI HMAC-SHA256 header signed now (by the server's clock) with a fresh salt.
+    pub fn sign(&self, key: &str, secret: &str) -> String {
+        let date = self.core().clock.now().format(&time::format_description::well_known::Rfc3339).unwrap();
+        sign_with(key, secret, &date)
+    }
+
+    pub async fn call(&self, method: Method, path: &str, auth: &Auth, body: Option<Value>) -> Resp {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        let header = match auth {
+            Auth::None => None,
+            Auth::Key(k, s) => Some(self.sign(k, s)),
+            Auth::Bearer(t) => Some(format!("Bearer {t}")),
+            Auth::Raw(h) => Some(h.clone()),
+        };
+        if let Some(h) = header {
+            req = req.header("Authorization", h);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("request sent");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.unwrap();
+        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        Resp { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str, auth: &Auth) -> Resp {
+        self.call(Method::GET, path, auth, None).await
+    }
+
+    pub async fn post(&self, path: &str, auth: &Auth, body: Value) -> Resp {
+        self.call(Method::POST, path, auth, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, auth: &Auth, body: Value) -> Resp {
+        self.call(Method::PUT, path, auth, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, auth: &Auth) -> Resp {
+        self.call(Method::DELETE, path, auth, None).await
+    }
+
+    /// The owner's API key.
+    pub fn owner_key(&self) -> Auth {
+        Auth::key(&self.owner)
+    }
+
+    /// Signs in and returns a bearer session.
+    pub async fn login(&self, email: &str, password: &str) -> Auth {
+        let r = self.post("/usher/v1/sessions", &Auth::None, serde_json::json!({"email": email, "password": password})).await;
+        Auth::Bearer(r.assert_ok()["token"].as_str().expect("token").to_owned())
+    }
+
+    /// Another organization with its own owner and key.
+    pub async fn other_org(&self, email: &str) -> Bootstrapped {
+        self.core().bootstrap(email, None, Some("Other Org")).await.unwrap()
+    }
+
+    /// Sends an invitation as the owner and returns (invitation id, token from the e-mail).
+    pub async fn invite(&self, email: &str, role: &str) -> (String, String) {
+        let r = self.post("/users/v1/invitations", &self.owner_key(), serde_json::json!({"email": email, "role": role})).await;
+        let id = r.assert_ok()["invitationId"].as_str().unwrap().to_owned();
+        let token = self.token_from_mail(email, "/invitations/").await;
+        (id, token)
+    }
+
+    pub fn mail_dir(&self) -> PathBuf {
+        self.config.mail_dir().unwrap()
+    }
+
+    /// Waits for and returns the text parts of every e-mail sent to `to`, oldest first.
+    pub async fn mails_to(&self, to: &str, at_least: usize) -> Vec<(String, String)> {
+        for _ in 0..200 {
+            let mut found = Vec::new();
+            if let Ok(entries) = std::fs::read_dir(self.mail_dir()) {
+                let mut paths: Vec<_> = entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "eml")).collect();
+                paths.sort();
+                for p in paths {
+                    let raw = std::fs::read(&p).unwrap();
+                    let parsed = mailparse::parse_mail(&raw).unwrap();
+                    let recipient = parsed.headers.iter().find(|h| h.get_key() == "To").map(|h| h.get_value()).unwrap_or_default();
+                    if recipient.to_lowercase().contains(&to.to_lowercase()) {
+                        let subject = parsed.headers.iter().find(|h| h.get_key() == "Subject").map(|h| h.get_value()).unwrap_or_default();
+                        let text = parsed.subparts.first().map(|p| p.get_body().unwrap()).unwrap_or_default();
+                        found.push((subject, text));
+                    }
+                }
+            }
+            if found.len() >= at_least {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("fewer than {at_least} e-mails to {to} arrived");
+    }
+
+    /// Tokens of the links containing `marker` (e.g. `/invitations/`) in the e-mails to `to`,
+    /// waiting until there are at least `at_least` of them.
+    pub async fn tokens_from_mail(&self, to: &str, marker: &str, at_least: usize) -> Vec<String> {
+        for _ in 0..200 {
+            let tokens: Vec<String> = self
+                .mails_to(to, 0)
+                .await
+                .iter()
+                .filter_map(|(_, text)| {
+                    let i = text.find(marker)?;
+                    let token: String =
+                        text[i + marker.len()..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+                    (token.len() == 43).then_some(token)
+                })
+                .collect();
+            if tokens.len() >= at_least {
+                return tokens;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("fewer than {at_least} e-mails to {to} with a {marker} link");
+    }
+
+    /// The token of the one e-mail to `to` with a `marker` link.
+    pub async fn token_from_mail(&self, to: &str, marker: &str) -> String {
+        self.tokens_from_mail(to, marker, 1).await.pop().unwrap()
+    }
+
+    /// Row counts of every table: "nothing changed" means this is equal before and after.
+    pub async fn snapshot(&self) -> Vec<(String, i64, String)> {
+        let mut out = Vec::new();
+        for (table, col) in [
+            ("users", "updated_at"),
+            ("organizations", "updated_at"),
+            ("memberships", "updated_at"),
+            ("invitations", "updated_at"),
+            ("api_keys", "created_at"),
+            ("user_tokens", "created_at"),
+            ("outbox", "created_at"),
+            ("audit_events", "created_at"),
+        ] {
+            let sql = format!("SELECT COUNT(*) AS n, COALESCE(MAX({col}), '') AS m FROM {table}");
+            let row: (i64, String) =
+                sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_one(self.core().db.read()).await.unwrap();
+            out.push((table.to_owned(), row.0, row.1));
+        }
+        out
+    }
+
+    pub async fn scalar(&self, sql: &str, bind: &str) -> i64 {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).bind(bind).fetch_one(self.core().db.read()).await.unwrap()
+    }
+
+    pub async fn audit_actions(&self, target: &str) -> Vec<String> {
+        usher::store::audit::actions_for(self.core().db.read(), target).await.unwrap()
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop().await;
+        }
+        if let Some((admin, name)) = self.pg_database.take() {
+            if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&mut conn).await;
+            }
+        }
+    }
+}
+
+pub fn sign_with(key: &str, secret: &str, date: &str) -> String {
+    let mut salt = [0u8; 16];
+    rand::fill(&mut salt);
+    let salt = hex::encode(salt);
+    let sig = usher::auth::hmac::sign(usher::auth::hmac::Algorithm::Sha256, secret.as_bytes(), date, &salt);
+    format!("HMAC-SHA256 apiKey={key}, date={date}, salt={salt}, signature={sig}")
+}

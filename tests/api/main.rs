@@ -1,0 +1,11 @@
+//! Black-box tests: each starts the real server on a random port against a real database
+//! (SQLite by default; PostgreSQL when `USHER_TEST_DATABASE_URL` is set) and talks HTTP.
+
+mod accounts;
+mod auth_hmac;
+mod bad_input;
+mod helpers;
+mod invitations;
+mod members;
+mod native;
+mod operations;

@@ -1,0 +1,96 @@
+//! Health, readiness, metrics, OpenAPI and the API browser.
+
+use crate::helpers::{Auth, TestApp};
+
+#[tokio::test]
+async fn health_and_readiness_answer() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.get("/healthz", &Auth::None).await.status, 200);
+    assert_eq!(app.get("/readyz", &Auth::None).await.status, 200);
+    app.get("/users/v1/member", &app.owner_key()).await.assert_ok();
+    let metrics = app.get("/metrics", &Auth::None).await;
+    assert!(metrics.body.as_str().unwrap().contains("usher_http_requests_total"), "{:?}", metrics.body);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_endpoint_and_the_browser_works_offline() {
+    let app = TestApp::spawn().await;
+    let doc = app.get("/openapi.json", &Auth::None).await;
+    let paths = doc.assert_ok()["paths"].as_object().unwrap();
+    for p in [
+        "/users/v1/signup",
+        "/users/v1/existence/email/{email}",
+        "/users/v1/agreement",
+        "/users/v1/signup/invitations/{invitationId}",
+        "/users/v1/member",
+        "/users/v1/member/email",
+        "/users/v1/member/phone-number",
+        "/users/v1/member/phone-number/extra",
+        "/users/v1/member/activate",
+        "/users/v1/member/password/reset",
+        "/users/v1/member/password/reset/{hashId}",
+        "/users/v1/accounts",
+        "/users/v1/accounts/",
+        "/users/v1/accounts/{accountId}",
+        "/users/v1/accounts/{accountId}/activate",
+        "/users/v1/accounts/{accountId}/switch",
+        "/users/v1/accounts/{accountId}/members",
+        "/users/v1/accounts/{accountId}/members/{memberId}",
+        "/users/v1/accounts/{accountId}/me",
+        "/users/v1/accounts/{accountId}/invitations",
+        "/users/v1/invitations",
+        "/users/v1/invitations/{invitationId}",
+        "/usher/v1/sessions",
+        "/usher/v1/accounts/{accountId}/api-keys",
+        "/healthz",
+    ] {
+        assert!(paths.contains_key(p), "missing {p}");
+    }
+    let ui = app.client.get(format!("{}/docs/", app.base)).send().await.unwrap();
+    assert_eq!(ui.status(), 200);
+    let html = ui.text().await.unwrap();
+    assert!(!html.contains("https://"), "the browser loads nothing from the network");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn open_signup_is_off_by_default() {
+    let app = TestApp::spawn().await;
+    let body = serde_json::json!({"email": "x@example.com", "password": "correct horse battery", "passwordConfirmation": "correct horse battery", "captcha": "x"});
+    app.post("/users/v1/signup", &Auth::None, body).await.assert_error(403, "SignupDisabled");
+    app.get("/users/v1/existence/email/owner@example.com", &Auth::None).await.assert_error(403, "SignupDisabled");
+    let terms = app.get("/users/v1/agreement", &Auth::None).await;
+    assert!(terms.assert_ok().as_str().unwrap().contains("<h1>"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn open_signup_creates_an_unverified_member_with_an_account_and_the_existence_check_is_rate_limited() {
+    let app = TestApp::spawn_with(|c| {
+        c.signup_open = true;
+        c.auth_rate_per_minute = 30;
+    })
+    .await;
+    let body = serde_json::json!({"email": "new@example.com", "password": "correct horse battery", "passwordConfirmation": "correct horse battery", "captcha": "DUMMY", "name": "New"});
+    let r = app.post("/users/v1/signup", &Auth::None, body.clone()).await;
+    let s = r.assert_ok();
+    assert_eq!(s["member"]["status"], "UNVERIFIED");
+    assert_eq!(s["account"]["name"], "New님의 계정");
+    assert_eq!(s["member"]["selectedAccountId"], s["account"]["accountId"]);
+    app.post("/users/v1/signup", &Auth::None, body).await.assert_error(409, "DuplicatedEmail");
+    let e = app.get("/users/v1/existence/email/new@example.com", &Auth::None).await;
+    assert_eq!(e.assert_ok(), &serde_json::json!({"email": "new@example.com", "result": true}));
+    let mut limited = None;
+    for _ in 0..20 {
+        let r = app.get("/users/v1/existence/email/x@example.com", &Auth::None).await;
+        if r.status == 429 {
+            limited = Some(r);
+            break;
+        }
+    }
+    let limited = limited.expect("the existence check is rate-limited");
+    limited.assert_error(429, "TooManyRequests");
+    assert!(limited.headers.contains_key("retry-after"));
+    app.stop().await;
+}
