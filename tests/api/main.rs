@@ -9,3 +9,4 @@ mod invitations;
 mod members;
 mod native;
 mod operations;
+mod solapi_sdk;
