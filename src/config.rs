@@ -140,7 +140,11 @@ impl Config {
             fig = fig.merge(Toml::file_exact(f));
         }
         fig = fig
-            .merge(Env::prefixed("USHER_").filter(|k| ENV_KEYS.contains(&k.as_str())))
+            .merge(Env::prefixed("USHER_").filter(|k| {
+                ENV_KEYS
+                    .iter()
+                    .any(|known| k.as_str().eq_ignore_ascii_case(known))
+            }))
             .merge(Serialized::defaults(overrides));
         let config: Config = fig.extract()?;
         config.validate()?;

@@ -70,6 +70,10 @@ impl Role {
 
     /// The permission table. Every member may read; owners manage; developers manage credentials;
     /// group creators create projects.
+    #[expect(
+        clippy::match_like_matches_macro,
+        reason = "the permission table reads best as a table"
+    )]
     pub fn grants(self, p: Permission) -> bool {
         use Permission::*;
         match (self, p) {
@@ -133,6 +137,12 @@ impl Roles {
     }
 }
 
+impl FromIterator<Role> for Roles {
+    fn from_iter<I: IntoIterator<Item = Role>>(iter: I) -> Self {
+        Roles(iter.into_iter().collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,11 +172,5 @@ mod tests {
             Role::Developer
         );
         assert!(Roles::from_stored("NOT_A_ROLE").is_empty());
-    }
-}
-
-impl FromIterator<Role> for Roles {
-    fn from_iter<I: IntoIterator<Item = Role>>(iter: I) -> Self {
-        Roles(iter.into_iter().collect())
     }
 }

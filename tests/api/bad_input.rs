@@ -10,11 +10,20 @@ async fn malformed_bodies_are_validation_errors_that_change_nothing() {
     let before = app.snapshot().await;
     let key = app.owner_key();
     let url = format!("{}/users/v1/invitations", app.base);
-    for raw in ["{", "not json", "[]", "{\"email\": 5, \"role\": \"MEMBER\"}", "{\"role\": \"MEMBER\"}"] {
+    for raw in [
+        "{",
+        "not json",
+        "[]",
+        "{\"email\": 5, \"role\": \"MEMBER\"}",
+        "{\"role\": \"MEMBER\"}",
+    ] {
         let r = app
             .client
             .post(&url)
-            .header("Authorization", app.sign(&app.owner.api_key, &app.owner.api_secret))
+            .header(
+                "Authorization",
+                app.sign(&app.owner.api_key, &app.owner.api_secret),
+            )
             .header("Content-Type", "application/json")
             .body(raw)
             .send()
@@ -30,7 +39,9 @@ async fn malformed_bodies_are_validation_errors_that_change_nothing() {
         json!({"email": "a@example.com", "role": "MEMBER", "extra": true}),
         json!({"email": "a@example.com", "role": 3}),
     ] {
-        app.post("/users/v1/invitations", &key, body).await.assert_error(400, "ValidationError");
+        app.post("/users/v1/invitations", &key, body)
+            .await
+            .assert_error(400, "ValidationError");
     }
     assert_eq!(app.snapshot().await, before);
     app.stop().await;
@@ -41,7 +52,13 @@ async fn oversized_bodies_are_refused_with_413() {
     let app = TestApp::spawn().await;
     let before = app.snapshot().await;
     let big = "x".repeat(70 * 1024);
-    let r = app.post("/users/v1/invitations", &app.owner_key(), json!({"email": "a@example.com", "role": big})).await;
+    let r = app
+        .post(
+            "/users/v1/invitations",
+            &app.owner_key(),
+            json!({"email": "a@example.com", "role": big}),
+        )
+        .await;
     r.assert_error(413, "PayloadTooLarge");
     assert_eq!(app.snapshot().await, before);
     app.stop().await;
@@ -60,11 +77,30 @@ async fn passwords_follow_the_policy_and_must_match_their_confirmation() {
         (long.as_str(), long.as_str(), "too long"),
         ("correct horse battery", "correct horse batterx", "mismatch"),
     ] {
-        let r = app.post(&path, &Auth::None, json!({"password": pw, "passwordConfirmation": confirm})).await;
+        let r = app
+            .post(
+                &path,
+                &Auth::None,
+                json!({"password": pw, "passwordConfirmation": confirm}),
+            )
+            .await;
         r.assert_error(400, "ValidationError");
-        assert!(r.body["errorMessage"].as_str().unwrap().contains("password"), "{why}: {:?}", r.body);
+        assert!(
+            r.body["errorMessage"]
+                .as_str()
+                .unwrap()
+                .contains("password"),
+            "{why}: {:?}",
+            r.body
+        );
     }
-    app.post(&path, &Auth::None, json!({"password": "correct horse battery"})).await.assert_error(400, "ValidationError");
+    app.post(
+        &path,
+        &Auth::None,
+        json!({"password": "correct horse battery"}),
+    )
+    .await
+    .assert_error(400, "ValidationError");
     assert_eq!(app.snapshot().await, before);
     app.stop().await;
 }
@@ -74,24 +110,72 @@ async fn unknown_and_foreign_ids_are_not_found_and_change_nothing() {
     let app = TestApp::spawn().await;
     let other = app.other_org("other@example.com").await;
     let (foreign_invitation, _) = {
-        let r = app.post("/users/v1/invitations", &Auth::key(&other), json!({"email": "theirs@example.com", "role": "MEMBER"})).await;
-        (r.assert_ok()["invitationId"].as_str().unwrap().to_owned(), ())
+        let r = app
+            .post(
+                "/users/v1/invitations",
+                &Auth::key(&other),
+                json!({"email": "theirs@example.com", "role": "MEMBER"}),
+            )
+            .await;
+        (
+            r.assert_ok()["invitationId"].as_str().unwrap().to_owned(),
+            (),
+        )
     };
     let before = app.snapshot().await;
     let key = app.owner_key();
-    app.delete(&format!("/users/v1/invitations/{foreign_invitation}"), &key).await.assert_error(404, "ResourceNotFound");
-    app.delete("/users/v1/invitations/000000000000000000000000", &key).await.assert_error(404, "ResourceNotFound");
-    app.delete("/users/v1/invitations/not-an-id", &key).await.assert_error(404, "ResourceNotFound");
-    app.get(&format!("/users/v1/invitations/{foreign_invitation}"), &key).await.assert_error(404, "ResourceNotFound");
-    app.get(&format!("/users/v1/invitations/{foreign_invitation}"), &Auth::None).await.assert_error(404, "ResourceNotFound");
-    app.get(&format!("/users/v1/accounts/{}", other.org_id), &key).await.assert_error(404, "ResourceNotFound");
-    app.get(&format!("/users/v1/accounts/{}/invitations", other.org_id), &key).await.assert_error(404, "ResourceNotFound");
-    app.get(&format!("/users/v1/accounts/{}/members", other.org_id), &key).await.assert_error(404, "ResourceNotFound");
-    let m = format!("/users/v1/accounts/{}/members/{}", app.owner.org_id, other.user_id);
-    app.get(&m, &key).await.assert_error(404, "ResourceNotFound");
-    app.put(&m, &key, json!({"role": "MEMBER"})).await.assert_error(404, "ResourceNotFound");
-    app.delete(&m, &key).await.assert_error(404, "ResourceNotFound");
-    app.get("/users/v1/invitations/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", &Auth::None).await.assert_error(404, "ResourceNotFound");
+    app.delete(&format!("/users/v1/invitations/{foreign_invitation}"), &key)
+        .await
+        .assert_error(404, "ResourceNotFound");
+    app.delete("/users/v1/invitations/000000000000000000000000", &key)
+        .await
+        .assert_error(404, "ResourceNotFound");
+    app.delete("/users/v1/invitations/not-an-id", &key)
+        .await
+        .assert_error(404, "ResourceNotFound");
+    app.get(&format!("/users/v1/invitations/{foreign_invitation}"), &key)
+        .await
+        .assert_error(404, "ResourceNotFound");
+    app.get(
+        &format!("/users/v1/invitations/{foreign_invitation}"),
+        &Auth::None,
+    )
+    .await
+    .assert_error(404, "ResourceNotFound");
+    app.get(&format!("/users/v1/accounts/{}", other.org_id), &key)
+        .await
+        .assert_error(404, "ResourceNotFound");
+    app.get(
+        &format!("/users/v1/accounts/{}/invitations", other.org_id),
+        &key,
+    )
+    .await
+    .assert_error(404, "ResourceNotFound");
+    app.get(
+        &format!("/users/v1/accounts/{}/members", other.org_id),
+        &key,
+    )
+    .await
+    .assert_error(404, "ResourceNotFound");
+    let m = format!(
+        "/users/v1/accounts/{}/members/{}",
+        app.owner.org_id, other.user_id
+    );
+    app.get(&m, &key)
+        .await
+        .assert_error(404, "ResourceNotFound");
+    app.put(&m, &key, json!({"role": "MEMBER"}))
+        .await
+        .assert_error(404, "ResourceNotFound");
+    app.delete(&m, &key)
+        .await
+        .assert_error(404, "ResourceNotFound");
+    app.get(
+        "/users/v1/invitations/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        &Auth::None,
+    )
+    .await
+    .assert_error(404, "ResourceNotFound");
     assert_eq!(app.snapshot().await, before);
     app.stop().await;
 }
@@ -103,8 +187,15 @@ async fn an_unknown_token_and_a_wrong_token_answer_identically() {
     let mut wrong = token.clone().into_bytes();
     wrong[10] = if wrong[10] == b'A' { b'B' } else { b'A' };
     let wrong = String::from_utf8(wrong).unwrap();
-    let a = app.get(&format!("/users/v1/invitations/{wrong}"), &Auth::None).await;
-    let b = app.get("/users/v1/invitations/0000000000000000000000000000000000000000000", &Auth::None).await;
+    let a = app
+        .get(&format!("/users/v1/invitations/{wrong}"), &Auth::None)
+        .await;
+    let b = app
+        .get(
+            "/users/v1/invitations/0000000000000000000000000000000000000000000",
+            &Auth::None,
+        )
+        .await;
     assert_eq!((a.status, &a.body), (b.status, &b.body));
     app.stop().await;
 }

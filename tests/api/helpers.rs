@@ -41,14 +41,30 @@ impl Resp {
     pub fn assert_error(&self, status: u16, code: &str) -> &Self {
         assert_eq!(self.status.as_u16(), status, "status of {:?}", self.body);
         assert_eq!(self.body["errorCode"], code, "errorCode of {:?}", self.body);
-        assert!(self.body["errorMessage"].as_str().is_some_and(|m| !m.is_empty()), "errorMessage of {:?}", self.body);
-        assert_eq!(self.body.as_object().map(|o| o.len()), Some(2), "exactly errorCode and errorMessage: {:?}", self.body);
+        assert!(
+            self.body["errorMessage"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "errorMessage of {:?}",
+            self.body
+        );
+        assert_eq!(
+            self.body.as_object().map(|o| o.len()),
+            Some(2),
+            "exactly errorCode and errorMessage: {:?}",
+            self.body
+        );
         self
     }
 
     #[track_caller]
     pub fn assert_ok(&self) -> &Value {
-        assert_eq!(self.status, StatusCode::OK, "expected 200, got {:?}", self.body);
+        assert_eq!(
+            self.status,
+            StatusCode::OK,
+            "expected 200, got {:?}",
+            self.body
+        );
         &self.body
     }
 }
@@ -67,13 +83,21 @@ pub struct TestApp {
 async fn fresh_database(dir: &std::path::Path) -> (String, Option<(String, String)>) {
     match std::env::var("USHER_TEST_DATABASE_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {
-            let name = format!("usher_test_{}", usher::core::ids::new_id(time::OffsetDateTime::now_utc()));
+            let name = format!(
+                "usher_test_{}",
+                usher::core::ids::new_id(time::OffsetDateTime::now_utc())
+            );
             let mut conn = sqlx::PgConnection::connect(&admin_url)
                 .await
                 .unwrap_or_else(|e| panic!("USHER_TEST_DATABASE_URL is set but unreachable: {e}"));
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut conn)
+                .await
+                .unwrap();
             conn.close().await.ok();
-            let (prefix, _) = admin_url.rsplit_once('/').expect("USHER_TEST_DATABASE_URL must name a database");
+            let (prefix, _) = admin_url
+                .rsplit_once('/')
+                .expect("USHER_TEST_DATABASE_URL must name a database");
             (format!("{prefix}/{name}"), Some((admin_url.clone(), name)))
         }
         _ => (format!("sqlite://{}", dir.join("usher.db").display()), None),
@@ -98,9 +122,16 @@ impl TestApp {
         tweak(&mut config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         config.listen = listener.local_addr().unwrap().to_string();
-        let running = usher::app::start(&config, listener).await.expect("server starts");
+        let running = usher::app::start(&config, listener)
+            .await
+            .expect("server starts");
         let base = format!("http://{}", running.addr);
-        let owner = running.state.core.bootstrap("owner@example.com", None, Some("Acme")).await.unwrap();
+        let owner = running
+            .state
+            .core
+            .bootstrap("owner@example.com", None, Some("Acme"))
+            .await
+            .unwrap();
         TestApp {
             base,
             client: reqwest::Client::new(),
@@ -123,7 +154,12 @@ impl TestApp {
 
     /// A SOLAPI HMAC-SHA256 header signed now (by the server's clock) with a fresh salt.
     pub fn sign(&self, key: &str, secret: &str) -> String {
-        let date = self.core().clock.now().format(&time::format_description::well_known::Rfc3339).unwrap();
+        let date = self
+            .core()
+            .clock
+            .now()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap();
         sign_with(key, secret, &date)
     }
 
@@ -145,8 +181,16 @@ impl TestApp {
         let status = resp.status();
         let headers = resp.headers().clone();
         let text = resp.text().await.unwrap();
-        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
-        Resp { status, headers, body }
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Resp {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&self, path: &str, auth: &Auth) -> Resp {
@@ -172,18 +216,33 @@ impl TestApp {
 
     /// Signs in and returns a bearer session.
     pub async fn login(&self, email: &str, password: &str) -> Auth {
-        let r = self.post("/usher/v1/sessions", &Auth::None, serde_json::json!({"email": email, "password": password})).await;
+        let r = self
+            .post(
+                "/usher/v1/sessions",
+                &Auth::None,
+                serde_json::json!({"email": email, "password": password}),
+            )
+            .await;
         Auth::Bearer(r.assert_ok()["token"].as_str().expect("token").to_owned())
     }
 
     /// Another organization with its own owner and key.
     pub async fn other_org(&self, email: &str) -> Bootstrapped {
-        self.core().bootstrap(email, None, Some("Other Org")).await.unwrap()
+        self.core()
+            .bootstrap(email, None, Some("Other Org"))
+            .await
+            .unwrap()
     }
 
     /// Sends an invitation as the owner and returns (invitation id, token from the e-mail).
     pub async fn invite(&self, email: &str, role: &str) -> (String, String) {
-        let r = self.post("/users/v1/invitations", &self.owner_key(), serde_json::json!({"email": email, "role": role})).await;
+        let r = self
+            .post(
+                "/users/v1/invitations",
+                &self.owner_key(),
+                serde_json::json!({"email": email, "role": role}),
+            )
+            .await;
         let id = r.assert_ok()["invitationId"].as_str().unwrap().to_owned();
         let token = self.token_from_mail(email, "/invitations/").await;
         (id, token)
@@ -198,15 +257,33 @@ impl TestApp {
         for _ in 0..200 {
             let mut found = Vec::new();
             if let Ok(entries) = std::fs::read_dir(self.mail_dir()) {
-                let mut paths: Vec<_> = entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "eml")).collect();
+                let mut paths: Vec<_> = entries
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+                    .collect();
                 paths.sort();
                 for p in paths {
                     let raw = std::fs::read(&p).unwrap();
                     let parsed = mailparse::parse_mail(&raw).unwrap();
-                    let recipient = parsed.headers.iter().find(|h| h.get_key() == "To").map(|h| h.get_value()).unwrap_or_default();
+                    let recipient = parsed
+                        .headers
+                        .iter()
+                        .find(|h| h.get_key() == "To")
+                        .map(|h| h.get_value())
+                        .unwrap_or_default();
                     if recipient.to_lowercase().contains(&to.to_lowercase()) {
-                        let subject = parsed.headers.iter().find(|h| h.get_key() == "Subject").map(|h| h.get_value()).unwrap_or_default();
-                        let text = parsed.subparts.first().map(|p| p.get_body().unwrap()).unwrap_or_default();
+                        let subject = parsed
+                            .headers
+                            .iter()
+                            .find(|h| h.get_key() == "Subject")
+                            .map(|h| h.get_value())
+                            .unwrap_or_default();
+                        let text = parsed
+                            .subparts
+                            .first()
+                            .map(|p| p.get_body().unwrap())
+                            .unwrap_or_default();
                         found.push((subject, text));
                     }
                 }
@@ -229,8 +306,10 @@ impl TestApp {
                 .iter()
                 .filter_map(|(_, text)| {
                     let i = text.find(marker)?;
-                    let token: String =
-                        text[i + marker.len()..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+                    let token: String = text[i + marker.len()..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                        .collect();
                     (token.len() == 43).then_some(token)
                 })
                 .collect();
@@ -261,29 +340,40 @@ impl TestApp {
             ("audit_events", "created_at"),
         ] {
             let sql = format!("SELECT COUNT(*) AS n, COALESCE(MAX({col}), '') AS m FROM {table}");
-            let row: (i64, String) =
-                sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_one(self.core().db.read()).await.unwrap();
+            let row: (i64, String) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .fetch_one(self.core().db.read())
+                .await
+                .unwrap();
             out.push((table.to_owned(), row.0, row.1));
         }
         out
     }
 
     pub async fn scalar(&self, sql: &str, bind: &str) -> i64 {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).bind(bind).fetch_one(self.core().db.read()).await.unwrap()
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+            .bind(bind)
+            .fetch_one(self.core().db.read())
+            .await
+            .unwrap()
     }
 
     pub async fn audit_actions(&self, target: &str) -> Vec<String> {
-        usher::store::audit::actions_for(self.core().db.read(), target).await.unwrap()
+        usher::store::audit::actions_for(self.core().db.read(), target)
+            .await
+            .unwrap()
     }
 
     pub async fn stop(mut self) {
         if let Some(r) = self.running.take() {
             r.stop().await;
         }
-        if let Some((admin, name)) = self.pg_database.take() {
-            if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&mut conn).await;
-            }
+        if let Some((admin, name)) = self.pg_database.take()
+            && let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await
+        {
+            let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            let _ = sqlx::query(sqlx::AssertSqlSafe(drop))
+                .execute(&mut conn)
+                .await;
         }
     }
 }
@@ -292,6 +382,11 @@ pub fn sign_with(key: &str, secret: &str, date: &str) -> String {
     let mut salt = [0u8; 16];
     rand::fill(&mut salt);
     let salt = hex::encode(salt);
-    let sig = usher::auth::hmac::sign(usher::auth::hmac::Algorithm::Sha256, secret.as_bytes(), date, &salt);
+    let sig = usher::auth::hmac::sign(
+        usher::auth::hmac::Algorithm::Sha256,
+        secret.as_bytes(),
+        date,
+        &salt,
+    );
     format!("HMAC-SHA256 apiKey={key}, date={date}, salt={salt}, signature={sig}")
 }

@@ -4,6 +4,7 @@
 mod accounts;
 mod auth_hmac;
 mod bad_input;
+mod cli;
 mod helpers;
 mod invitations;
 mod members;

@@ -7,8 +7,20 @@ use crate::helpers::{Auth, TestApp};
 #[tokio::test]
 async fn wrong_email_and_wrong_password_answer_alike() {
     let app = TestApp::spawn().await;
-    let a = app.post("/usher/v1/sessions", &Auth::None, json!({"email": "owner@example.com", "password": "wrong password"})).await;
-    let b = app.post("/usher/v1/sessions", &Auth::None, json!({"email": "nobody@example.com", "password": "wrong password"})).await;
+    let a = app
+        .post(
+            "/usher/v1/sessions",
+            &Auth::None,
+            json!({"email": "owner@example.com", "password": "wrong password"}),
+        )
+        .await;
+    let b = app
+        .post(
+            "/usher/v1/sessions",
+            &Auth::None,
+            json!({"email": "nobody@example.com", "password": "wrong password"}),
+        )
+        .await;
     a.assert_error(401, "InvalidCredentials");
     assert_eq!((a.status, &a.body), (b.status, &b.body));
     app.stop().await;
@@ -21,7 +33,9 @@ async fn logout_ends_the_session() {
     app.get("/users/v1/member", &session).await.assert_ok();
     let r = app.delete("/usher/v1/sessions/current", &session).await;
     assert_eq!(r.status, 204);
-    app.get("/users/v1/member", &session).await.assert_error(401, "Unauthorized");
+    app.get("/users/v1/member", &session)
+        .await
+        .assert_error(401, "Unauthorized");
     app.stop().await;
 }
 
@@ -30,18 +44,33 @@ async fn owners_and_developers_manage_api_keys_and_a_revoked_key_stops_working()
     let app = TestApp::spawn().await;
     let session = app.login("owner@example.com", &app.owner.password).await;
     let path = format!("/usher/v1/accounts/{}/api-keys", app.owner.org_id);
-    let created = app.post(&path, &session, json!({"description": "ci"})).await;
+    let created = app
+        .post(&path, &session, json!({"description": "ci"}))
+        .await;
     let c = created.assert_ok().clone();
-    let (key, secret) = (c["apiKey"].as_str().unwrap().to_owned(), c["apiSecret"].as_str().unwrap().to_owned());
+    let (key, secret) = (
+        c["apiKey"].as_str().unwrap().to_owned(),
+        c["apiSecret"].as_str().unwrap().to_owned(),
+    );
     assert!(key.starts_with("NCS") && key.len() == 16);
     let listed = app.get(&path, &session).await;
     let text = serde_json::to_string(listed.assert_ok()).unwrap();
-    assert!(text.contains(&key) && !text.contains(&secret), "secrets are shown once");
+    assert!(
+        text.contains(&key) && !text.contains(&secret),
+        "secrets are shown once"
+    );
     let new_key = Auth::Key(key.clone(), secret);
     app.get("/users/v1/member", &new_key).await.assert_ok();
-    assert_eq!(app.delete(&format!("{path}/{key}"), &session).await.status, 204);
-    app.get("/users/v1/member", &new_key).await.assert_error(403, "InvalidApiKey");
-    app.delete(&format!("{path}/{key}"), &session).await.assert_error(404, "ResourceNotFound");
+    assert_eq!(
+        app.delete(&format!("{path}/{key}"), &session).await.status,
+        204
+    );
+    app.get("/users/v1/member", &new_key)
+        .await
+        .assert_error(403, "InvalidApiKey");
+    app.delete(&format!("{path}/{key}"), &session)
+        .await
+        .assert_error(404, "ResourceNotFound");
     app.stop().await;
 }
 
@@ -50,10 +79,20 @@ async fn a_plain_member_cannot_create_api_keys() {
     let app = TestApp::spawn().await;
     let (_, token) = app.invite("plain@example.com", "MEMBER").await;
     let pw = json!({"password": "correct horse battery", "passwordConfirmation": "correct horse battery"});
-    app.post(&format!("/users/v1/signup/invitations/{token}"), &Auth::None, pw).await.assert_ok();
-    let member = app.login("plain@example.com", "correct horse battery").await;
+    app.post(
+        &format!("/users/v1/signup/invitations/{token}"),
+        &Auth::None,
+        pw,
+    )
+    .await
+    .assert_ok();
+    let member = app
+        .login("plain@example.com", "correct horse battery")
+        .await;
     let path = format!("/usher/v1/accounts/{}/api-keys", app.owner.org_id);
-    app.post(&path, &member, json!({})).await.assert_error(403, "Forbidden");
+    app.post(&path, &member, json!({}))
+        .await
+        .assert_error(403, "Forbidden");
     app.get(&path, &member).await.assert_error(403, "Forbidden");
     app.stop().await;
 }

@@ -7,9 +7,19 @@ async fn health_and_readiness_answer() {
     let app = TestApp::spawn().await;
     assert_eq!(app.get("/healthz", &Auth::None).await.status, 200);
     assert_eq!(app.get("/readyz", &Auth::None).await.status, 200);
-    app.get("/users/v1/member", &app.owner_key()).await.assert_ok();
+    app.get("/users/v1/member", &app.owner_key())
+        .await
+        .assert_ok();
     let metrics = app.get("/metrics", &Auth::None).await;
-    assert!(metrics.body.as_str().unwrap().contains("usher_http_requests_total"), "{:?}", metrics.body);
+    assert!(
+        metrics
+            .body
+            .as_str()
+            .unwrap()
+            .contains("usher_http_requests_total"),
+        "{:?}",
+        metrics.body
+    );
     app.stop().await;
 }
 
@@ -47,10 +57,18 @@ async fn the_openapi_document_lists_every_endpoint_and_the_browser_works_offline
     ] {
         assert!(paths.contains_key(p), "missing {p}");
     }
-    let ui = app.client.get(format!("{}/docs/", app.base)).send().await.unwrap();
+    let ui = app
+        .client
+        .get(format!("{}/docs/", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ui.status(), 200);
     let html = ui.text().await.unwrap();
-    assert!(!html.contains("https://"), "the browser loads nothing from the network");
+    assert!(
+        !html.contains("https://"),
+        "the browser loads nothing from the network"
+    );
     app.stop().await;
 }
 
@@ -58,32 +76,48 @@ async fn the_openapi_document_lists_every_endpoint_and_the_browser_works_offline
 async fn open_signup_is_off_by_default() {
     let app = TestApp::spawn().await;
     let body = serde_json::json!({"email": "x@example.com", "password": "correct horse battery", "passwordConfirmation": "correct horse battery", "captcha": "x"});
-    app.post("/users/v1/signup", &Auth::None, body).await.assert_error(403, "SignupDisabled");
-    app.get("/users/v1/existence/email/owner@example.com", &Auth::None).await.assert_error(403, "SignupDisabled");
+    app.post("/users/v1/signup", &Auth::None, body)
+        .await
+        .assert_error(403, "SignupDisabled");
+    app.get("/users/v1/existence/email/owner@example.com", &Auth::None)
+        .await
+        .assert_error(403, "SignupDisabled");
     let terms = app.get("/users/v1/agreement", &Auth::None).await;
     assert!(terms.assert_ok().as_str().unwrap().contains("<h1>"));
     app.stop().await;
 }
 
 #[tokio::test]
-async fn open_signup_creates_an_unverified_member_with_an_account_and_the_existence_check_is_rate_limited() {
+async fn open_signup_creates_an_unverified_member_with_an_account_and_the_existence_check_is_rate_limited()
+ {
     let app = TestApp::spawn_with(|c| {
         c.signup_open = true;
         c.auth_rate_per_minute = 30;
     })
     .await;
     let body = serde_json::json!({"email": "new@example.com", "password": "correct horse battery", "passwordConfirmation": "correct horse battery", "captcha": "DUMMY", "name": "New"});
-    let r = app.post("/users/v1/signup", &Auth::None, body.clone()).await;
+    let r = app
+        .post("/users/v1/signup", &Auth::None, body.clone())
+        .await;
     let s = r.assert_ok();
     assert_eq!(s["member"]["status"], "UNVERIFIED");
     assert_eq!(s["account"]["name"], "New님의 계정");
     assert_eq!(s["member"]["selectedAccountId"], s["account"]["accountId"]);
-    app.post("/users/v1/signup", &Auth::None, body).await.assert_error(409, "DuplicatedEmail");
-    let e = app.get("/users/v1/existence/email/new@example.com", &Auth::None).await;
-    assert_eq!(e.assert_ok(), &serde_json::json!({"email": "new@example.com", "result": true}));
+    app.post("/users/v1/signup", &Auth::None, body)
+        .await
+        .assert_error(409, "DuplicatedEmail");
+    let e = app
+        .get("/users/v1/existence/email/new@example.com", &Auth::None)
+        .await;
+    assert_eq!(
+        e.assert_ok(),
+        &serde_json::json!({"email": "new@example.com", "result": true})
+    );
     let mut limited = None;
     for _ in 0..20 {
-        let r = app.get("/users/v1/existence/email/x@example.com", &Auth::None).await;
+        let r = app
+            .get("/users/v1/existence/email/x@example.com", &Auth::None)
+            .await;
         if r.status == 429 {
             limited = Some(r);
             break;

@@ -14,10 +14,21 @@ fn venv_python() -> PathBuf {
     let python = venv.join("bin/python");
     let marker = venv.join("solapi-5.0.3.installed");
     if !marker.exists() {
-        let status = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().expect("python3 is needed for the SDK test");
+        let status = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .expect("python3 is needed for the SDK test");
         assert!(status.success(), "python3 -m venv failed");
         let status = Command::new(&python)
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "solapi==5.0.3"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "solapi==5.0.3",
+            ])
             .status()
             .expect("pip runs");
         assert!(status.success(), "pip install solapi==5.0.3 failed");
@@ -37,7 +48,11 @@ fn run_sdk(app: &TestApp, args: &[&str]) -> Value {
         .env("ORG", &app.owner.org_id)
         .output()
         .expect("the SDK script runs");
-    assert!(out.status.success(), "SDK script failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "SDK script failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -49,26 +64,43 @@ async fn the_official_python_sdk_drives_the_invitation_lifecycle() {
         let app = &app;
         tokio::task::block_in_place(|| run_sdk(app, &["lifecycle"]))
     };
-    assert!(r["header"].as_str().unwrap().starts_with("HMAC-SHA256 ApiKey="), "the SDK's capitalised variant: {r}");
+    assert!(
+        r["header"]
+            .as_str()
+            .unwrap()
+            .starts_with("HMAC-SHA256 ApiKey="),
+        "the SDK's capitalised variant: {r}"
+    );
     let sent = &r["send"]["ok"];
     assert_eq!(sent["email"], "sdk-invitee@example.com");
     assert_eq!(sent["role"], "DEVELOPER");
     assert_eq!(sent["accountId"], app.owner.org_id.as_str());
     assert_eq!(r["list"]["ok"][0]["invitationId"], sent["invitationId"]);
     assert_eq!(r["cancel"]["ok"]["invitationId"], sent["invitationId"]);
-    assert_eq!(r["cancel_again"]["error"][0], "InvitationCancelled", "the SDK surfaces errorCode: {r}");
+    assert_eq!(
+        r["cancel_again"]["error"][0], "InvitationCancelled",
+        "the SDK surfaces errorCode: {r}"
+    );
     assert_eq!(r["list_after"]["ok"], serde_json::json!([]));
     assert_eq!(r["replay"][0], 200);
     assert_eq!(r["replay"][1], 403);
     assert_eq!(r["replay"][2]["errorCode"], "DuplicatedSignature");
 
-    let token = app.token_from_mail("sdk-joiner@example.com", "/invitations/").await;
+    let token = app
+        .token_from_mail("sdk-joiner@example.com", "/invitations/")
+        .await;
     let s = {
         let app = &app;
         tokio::task::block_in_place(|| run_sdk(app, &["signup", &token]))
     };
     let account = &s["signup"]["ok"];
     assert_eq!(account["accountId"], app.owner.org_id.as_str(), "{s}");
-    assert!(account["members"].as_array().unwrap().iter().any(|m| m["name"] == "sdk-joiner" && m["role"] == "MEMBER"));
+    assert!(
+        account["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["name"] == "sdk-joiner" && m["role"] == "MEMBER")
+    );
     app.stop().await;
 }

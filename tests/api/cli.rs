@@ -1,0 +1,251 @@
+//! The `usher` binary as a newcomer and a script use it: first start, bootstrap, config, signals.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::helpers::sign_with;
+
+const USHER: &str = env!("CARGO_BIN_EXE_usher");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Runs `usher` with a data folder (and the PostgreSQL database of this run, if any).
+fn usher(data: &std::path::Path) -> Command {
+    let mut c = Command::new(USHER);
+    c.arg("--data-dir")
+        .arg(data)
+        .env_remove("USHER_DATABASE_URL")
+        .env("USHER_LOG_LEVEL", "warn");
+    c
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn wait_ready(port: u16) {
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("server did not start");
+}
+
+fn signed_get(port: u16, path: &str, key: &str, secret: &str) -> (u16, Value) {
+    let date = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let header = sign_with(key, secret, &date);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let r = reqwest::Client::new()
+            .get(format!("http://127.0.0.1:{port}{path}"))
+            .header("Authorization", header)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap())
+    })
+}
+
+#[test]
+fn the_first_start_prints_credentials_that_make_an_authenticated_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = usher(dir.path())
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let server = Server(child);
+    let mut printed = String::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        printed.push_str(&line);
+        printed.push('\n');
+        if line.starts_with("API browser") {
+            break;
+        }
+    }
+    let field = |name: &str| {
+        printed
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(name).map(|v| v.trim().to_owned()))
+            .unwrap_or_else(|| panic!("{name} in {printed}"))
+    };
+    let (key, secret, org) = (field("API key"), field("API secret"), field("organization"));
+    assert!(printed.contains("initial-credentials.json"), "{printed}");
+    wait_ready(port);
+    let (status, member) = signed_get(port, "/users/v1/member", &key, &secret);
+    assert_eq!(status, 200, "{member}");
+    assert_eq!(member["selectedAccountId"], org.as_str());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for f in ["master.key", "initial-credentials.json"] {
+            let mode = std::fs::metadata(dir.path().join(f))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777;
+            assert_eq!(mode, 0o600, "{f}");
+        }
+    }
+    drop(server);
+}
+
+#[test]
+fn bootstrap_prints_one_json_object_and_is_safe_while_the_server_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = Server(
+        usher(dir.path())
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_ready(port);
+    let out = usher(dir.path())
+        .args([
+            "admin",
+            "bootstrap",
+            "--email",
+            "script@example.com",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "userId",
+            "email",
+            "password",
+            "organizationId",
+            "apiKey",
+            "apiSecret"
+        ]
+    );
+    let (status, member) = signed_get(
+        port,
+        "/users/v1/member",
+        v["apiKey"].as_str().unwrap(),
+        v["apiSecret"].as_str().unwrap(),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(member["email"], "script@example.com");
+    let again = usher(dir.path())
+        .args([
+            "admin",
+            "bootstrap",
+            "--email",
+            "script@example.com",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        !again.status.success(),
+        "a second owner with the same e-mail is refused"
+    );
+    drop(server);
+}
+
+#[test]
+fn admin_config_masks_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = usher(dir.path())
+        .args(["admin", "config"])
+        .env(
+            "USHER_MASTER_KEY",
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        )
+        .env(
+            "USHER_DATABASE_URL",
+            "postgres://usher:hunter2@db.internal:5432/usher",
+        )
+        .env("USHER_SIGNUP_OPEN", "true")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !text.contains("hunter2") && !text.contains("AAAAAAAA"),
+        "{text}"
+    );
+    assert!(
+        text.contains("postgres://usher:********@db.internal:5432/usher"),
+        "{text}"
+    );
+    assert!(
+        text.contains("signup_open = true"),
+        "environment beats defaults: {text}"
+    );
+}
+
+#[test]
+fn openapi_prints_the_document() {
+    let out = Command::new(USHER).arg("openapi").output().unwrap();
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["paths"]["/users/v1/invitations"]["post"].is_object());
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_shuts_the_server_down_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = usher(dir.path())
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_ready(port);
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for _ in 0..100 {
+        if let Some(s) = child.try_wait().unwrap() {
+            assert!(s.success(), "exit status {s}");
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    panic!("server did not exit after SIGTERM");
+}
