@@ -8,9 +8,10 @@ use std::time::{Duration as StdDuration, Instant};
 use serde_json::json;
 
 use super::email::Email;
+use super::error::unique_as;
 use super::roles::{Permission, Role, Roles};
 use super::{Actor, Core, CoreError, CoreResult, KeyScope, ids, user_status};
-use crate::store::{self, StoreError, rows::ApiKeyRow, rows::UserRow};
+use crate::store::{self, rows::ApiKeyRow, rows::UserRow};
 
 /// A key as authentication needs it, secret decrypted. Cached briefly: key lookups are on every
 /// signed request, and decrypting is cheap but a database round trip is not.
@@ -313,15 +314,10 @@ impl Core {
             selected_org_id: None,
             now: &self.now_ts(),
         };
-        match store::users::insert(&mut *tx, &new_user)
-            .await
-            .map_err(StoreError::classify)
-        {
-            Err(StoreError::Unique(_)) => {
-                return Err(CoreError::Conflict(super::Conflict::EmailTaken));
-            }
-            other => other.map_err(|e| CoreError::Internal(e.into()))?,
-        }
+        unique_as(
+            store::users::insert(&mut *tx, &new_user).await,
+            super::Conflict::EmailTaken,
+        )?;
         self.audit(
             &mut tx,
             Some("admin"),
@@ -363,22 +359,18 @@ impl Core {
             .await?
             .ok_or(CoreError::NotFound)?;
         let mut tx = self.db.begin().await?;
-        match store::orgs::insert_membership(
-            &mut *tx,
-            org_id,
-            &user.id,
-            &user.name,
-            role.as_str(),
-            &self.now_ts(),
-        )
-        .await
-        .map_err(StoreError::classify)
-        {
-            Err(StoreError::Unique(_)) => {
-                return Err(CoreError::Conflict(super::Conflict::AlreadyMember));
-            }
-            other => other.map_err(|e| CoreError::Internal(e.into()))?,
-        }
+        unique_as(
+            store::orgs::insert_membership(
+                &mut *tx,
+                org_id,
+                &user.id,
+                &user.name,
+                role.as_str(),
+                &self.now_ts(),
+            )
+            .await,
+            super::Conflict::AlreadyMember,
+        )?;
         self.audit(
             &mut tx,
             Some("admin"),

@@ -81,3 +81,12 @@ impl From<crate::core::crypto::DecryptError> for CoreError {
 }
 
 pub type CoreResult<T> = Result<T, CoreError>;
+
+/// Runs a store write whose unique violation means `conflict` (e.g. an e-mail already taken):
+/// the database decides, the code never checks first.
+pub fn unique_as<T>(result: Result<T, sqlx::Error>, conflict: Conflict) -> CoreResult<T> {
+    result.map_err(|e| match crate::store::StoreError::classify(e) {
+        crate::store::StoreError::Unique(_) => CoreError::Conflict(conflict),
+        crate::store::StoreError::Other(e) => CoreError::from(e),
+    })
+}

@@ -8,10 +8,11 @@ use sqlx::AnyConnection;
 use super::accounts::OrgDetail;
 use super::crypto::{looks_like_token, random_token};
 use super::email::Email;
+use super::error::unique_as;
 use super::roles::{Permission, Role, Roles};
 use super::{Actor, Conflict, Core, CoreError, CoreResult, Ended, ids, mail::Mail, user_status};
 use crate::store::{
-    self, StoreError,
+    self,
     invitations::{InvitationDetail, ListFilter, NewInvitation},
     rows::InvitationRow,
 };
@@ -159,15 +160,10 @@ impl Core {
             now: &now,
             expires_at: &expires_at,
         };
-        match store::invitations::insert(&mut *tx, &new)
-            .await
-            .map_err(StoreError::classify)
-        {
-            Err(StoreError::Unique(_)) => {
-                return Err(CoreError::Conflict(Conflict::AlreadyInvited));
-            }
-            other => other.map_err(|e| CoreError::Internal(e.into()))?,
-        }
+        unique_as(
+            store::invitations::insert(&mut *tx, &new).await,
+            Conflict::AlreadyInvited,
+        )?;
         let label = actor.audit_label();
         self.audit(
             &mut tx,
@@ -295,20 +291,18 @@ impl Core {
             return Err(why);
         };
         let name = user.name.clone();
-        match store::orgs::insert_membership(
-            &mut *tx,
-            &claimed.org_id,
-            &user.id,
-            &name,
-            &claimed.roles,
-            &now,
-        )
-        .await
-        .map_err(StoreError::classify)
-        {
-            Err(StoreError::Unique(_)) => return Err(CoreError::Conflict(Conflict::AlreadyMember)),
-            other => other.map_err(|e| CoreError::Internal(e.into()))?,
-        }
+        unique_as(
+            store::orgs::insert_membership(
+                &mut *tx,
+                &claimed.org_id,
+                &user.id,
+                &name,
+                &claimed.roles,
+                &now,
+            )
+            .await,
+            Conflict::AlreadyMember,
+        )?;
         if via_token && user.status == user_status::UNVERIFIED {
             let verified = store::users::ProfileUpdate {
                 status: Some(user_status::ACTIVE),
@@ -382,13 +376,10 @@ impl Core {
             selected_org_id: Some(&row.org_id),
             now: &now,
         };
-        match store::users::insert(&mut *tx, &new_user)
-            .await
-            .map_err(StoreError::classify)
-        {
-            Err(StoreError::Unique(_)) => return Err(CoreError::Conflict(Conflict::EmailTaken)),
-            other => other.map_err(|e| CoreError::Internal(e.into()))?,
-        }
+        unique_as(
+            store::users::insert(&mut *tx, &new_user).await,
+            Conflict::EmailTaken,
+        )?;
         let Some(claimed) =
             store::invitations::transition(&mut *tx, &row.id, "ACCEPTED", Some(&user_id), &now)
                 .await?

@@ -6,9 +6,10 @@ use sqlx::AnyConnection;
 use super::accounts::{OrgDetail, check_name, default_org_name};
 use super::crypto::random_token;
 use super::email::Email;
+use super::error::unique_as;
 use super::mail::Mail;
 use super::{Actor, Conflict, Core, CoreError, CoreResult, user_status};
-use crate::store::{self, StoreError, rows::UserRow};
+use crate::store::{self, rows::UserRow};
 
 pub const PURPOSE_RESET: &str = "PASSWORD_RESET";
 pub const PURPOSE_VERIFY: &str = "EMAIL_VERIFICATION";
@@ -142,13 +143,10 @@ impl Core {
             selected_org_id: None,
             now: &now,
         };
-        match store::users::insert(&mut *tx, &new_user)
-            .await
-            .map_err(StoreError::classify)
-        {
-            Err(StoreError::Unique(_)) => return Err(CoreError::Conflict(Conflict::EmailTaken)),
-            other => other.map_err(|e| CoreError::Internal(e.into()))?,
-        }
+        unique_as(
+            store::users::insert(&mut *tx, &new_user).await,
+            Conflict::EmailTaken,
+        )?;
         let actor = format!("user:{user_id}");
         self.audit(
             &mut tx,
@@ -261,13 +259,10 @@ impl Core {
             password_hash: None,
         };
         let mut tx = self.db.begin().await?;
-        match store::users::update(&mut *tx, &user.id, &update, &self.now_ts())
-            .await
-            .map_err(StoreError::classify)
-        {
-            Err(StoreError::Unique(_)) => return Err(CoreError::Conflict(Conflict::EmailTaken)),
-            other => other.map_err(|e| CoreError::Internal(e.into()))?,
-        };
+        unique_as(
+            store::users::update(&mut *tx, &user.id, &update, &self.now_ts()).await,
+            Conflict::EmailTaken,
+        )?;
         let fields: Vec<&str> = [
             name.as_ref().map(|_| "name"),
             email.as_ref().map(|_| "email"),

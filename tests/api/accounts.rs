@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{Auth, TestApp};
+use crate::helpers::TestApp;
 
 #[tokio::test]
 async fn a_member_creates_an_account_lists_and_switches_to_it() {
@@ -95,16 +95,7 @@ async fn an_api_key_sees_only_its_own_account() {
 #[tokio::test]
 async fn only_an_owner_renames_the_account() {
     let app = TestApp::spawn().await;
-    let (_, token) = app.invite("dev@example.com", "DEVELOPER").await;
-    let pw = json!({"password": "correct horse battery", "passwordConfirmation": "correct horse battery"});
-    app.post(
-        &format!("/users/v1/signup/invitations/{token}"),
-        &Auth::None,
-        pw,
-    )
-    .await
-    .assert_ok();
-    let dev = app.login("dev@example.com", "correct horse battery").await;
+    let (dev, _) = app.join("dev@example.com", "DEVELOPER").await;
     let path = format!("/users/v1/accounts/{}", app.owner.org_id);
     app.put(&path, &dev, json!({"name": "Hijacked"}))
         .await

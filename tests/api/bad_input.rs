@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{Auth, TestApp};
+use crate::helpers::{Auth, PASSWORD, TestApp};
 
 #[tokio::test]
 async fn malformed_bodies_are_validation_errors_that_change_nothing() {
@@ -75,7 +75,7 @@ async fn passwords_follow_the_policy_and_must_match_their_confirmation() {
         ("short", "short", "too short"),
         ("password123", "password123", "common"),
         (long.as_str(), long.as_str(), "too long"),
-        ("correct horse battery", "correct horse batterx", "mismatch"),
+        (PASSWORD, "correct horse batterx", "mismatch"),
     ] {
         let r = app
             .post(
@@ -94,13 +94,9 @@ async fn passwords_follow_the_policy_and_must_match_their_confirmation() {
             r.body
         );
     }
-    app.post(
-        &path,
-        &Auth::None,
-        json!({"password": "correct horse battery"}),
-    )
-    .await
-    .assert_error(400, "ValidationError");
+    app.post(&path, &Auth::None, json!({"password": PASSWORD}))
+        .await
+        .assert_error(400, "ValidationError");
     assert_eq!(app.snapshot().await, before);
     app.stop().await;
 }

@@ -209,6 +209,22 @@ impl TestApp {
         self.call(Method::DELETE, path, auth, None).await
     }
 
+    /// Invites `email` with `role`, signs them up through the e-mailed token, and returns their
+    /// session and member id.
+    pub async fn join(&self, email: &str, role: &str) -> (Auth, String) {
+        let (_, token) = self.invite(email, role).await;
+        let path = format!("/users/v1/signup/invitations/{token}");
+        let account = self.post(&path, &Auth::None, new_password()).await;
+        let name = email.split('@').next().unwrap();
+        let members = account.assert_ok()["members"].as_array().unwrap();
+        let me = members
+            .iter()
+            .find(|m| m["name"] == name)
+            .expect("the new member is listed");
+        let member_id = me["memberId"].as_str().unwrap().to_owned();
+        (self.login(email, PASSWORD).await, member_id)
+    }
+
     /// The owner's API key.
     pub fn owner_key(&self) -> Auth {
         Auth::key(&self.owner)
@@ -376,6 +392,14 @@ impl TestApp {
                 .await;
         }
     }
+}
+
+/// The password new members choose in these tests.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A sign-up body with [`PASSWORD`] and its confirmation.
+pub fn new_password() -> Value {
+    serde_json::json!({"password": PASSWORD, "passwordConfirmation": PASSWORD})
 }
 
 pub fn sign_with(key: &str, secret: &str, date: &str) -> String {

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{Auth, TestApp};
+use crate::helpers::{Auth, PASSWORD, TestApp, new_password};
 
 #[tokio::test]
 async fn an_owner_sends_an_invitation_and_the_invitee_receives_a_link() {
@@ -142,7 +142,7 @@ async fn a_new_person_signs_up_through_the_token_and_joins_active() {
         ]
     );
 
-    let body = json!({"password": "correct horse battery", "passwordConfirmation": "correct horse battery"});
+    let body = new_password();
     let r = app
         .post(
             &format!("/users/v1/signup/invitations/{token}"),
@@ -160,9 +160,7 @@ async fn a_new_person_signs_up_through_the_token_and_joins_active() {
             .any(|m| m["role"] == "DEVELOPER" && m["name"] == "newbie")
     );
 
-    let session = app
-        .login("newbie@example.com", "correct horse battery")
-        .await;
+    let session = app.login("newbie@example.com", PASSWORD).await;
     let me = app.get("/users/v1/member", &session).await;
     assert_eq!(
         me.assert_ok()["status"],
@@ -192,7 +190,7 @@ async fn a_new_person_signs_up_through_the_token_and_joins_active() {
 async fn signing_up_through_the_bare_id_starts_unverified_and_sends_a_verification_mail() {
     let app = TestApp::spawn().await;
     let (id, _) = app.invite("idonly@example.com", "MEMBER").await;
-    let body = json!({"password": "correct horse battery", "passwordConfirmation": "correct horse battery", "name": "Id Only"});
+    let body = json!({"password": PASSWORD, "passwordConfirmation": PASSWORD, "name": "Id Only"});
     app.post(
         &format!("/users/v1/signup/invitations/{id}"),
         &Auth::None,
@@ -200,9 +198,7 @@ async fn signing_up_through_the_bare_id_starts_unverified_and_sends_a_verificati
     )
     .await
     .assert_ok();
-    let session = app
-        .login("idonly@example.com", "correct horse battery")
-        .await;
+    let session = app.login("idonly@example.com", PASSWORD).await;
     assert_eq!(
         app.get("/users/v1/member", &session).await.assert_ok()["status"],
         "UNVERIFIED"
@@ -298,7 +294,7 @@ async fn an_owner_cancels_a_pending_invitation_and_cannot_cancel_it_twice() {
     app.delete(&format!("/users/v1/invitations/{id}"), &app.owner_key())
         .await
         .assert_error(409, "InvitationCancelled");
-    let body = json!({"password": "correct horse battery", "passwordConfirmation": "correct horse battery"});
+    let body = new_password();
     app.post(
         &format!("/users/v1/signup/invitations/{token}"),
         &Auth::None,
@@ -324,7 +320,7 @@ async fn an_owner_cancels_a_pending_invitation_and_cannot_cancel_it_twice() {
 async fn an_accepted_invitation_cannot_be_cancelled() {
     let app = TestApp::spawn().await;
     let (id, token) = app.invite("taken@example.com", "MEMBER").await;
-    let body = json!({"password": "correct horse battery", "passwordConfirmation": "correct horse battery"});
+    let body = new_password();
     app.post(
         &format!("/users/v1/signup/invitations/{token}"),
         &Auth::None,
@@ -343,7 +339,7 @@ async fn an_expired_invitation_is_refused_shown_expired_and_does_not_block_a_new
     let app = TestApp::spawn().await;
     let (id, token) = app.invite("late@example.com", "MEMBER").await;
     app.advance_clock(time::Duration::days(30) + time::Duration::seconds(1));
-    let body = json!({"password": "correct horse battery", "passwordConfirmation": "correct horse battery"});
+    let body = new_password();
     app.post(
         &format!("/users/v1/signup/invitations/{token}"),
         &Auth::None,
@@ -475,7 +471,7 @@ async fn fifty_concurrent_sign_ups_through_one_invitation_make_exactly_one_user(
     let app = TestApp::spawn().await;
     let (_, token) = app.invite("signup-race@example.com", "MEMBER").await;
     let path = format!("/users/v1/signup/invitations/{token}");
-    let body = json!({"password": "correct horse battery", "passwordConfirmation": "correct horse battery"});
+    let body = new_password();
     let results =
         futures::future::join_all((0..50).map(|_| app.post(&path, &Auth::None, body.clone())))
             .await;

@@ -4,33 +4,10 @@ use serde_json::json;
 
 use crate::helpers::{Auth, TestApp};
 
-/// Invites `email` with `role`, signs them up through the token, and returns their session.
-async fn join(app: &TestApp, email: &str, role: &str) -> (Auth, String) {
-    let (_, token) = app.invite(email, role).await;
-    let pw = json!({"password": "correct horse battery", "passwordConfirmation": "correct horse battery"});
-    let acc = app
-        .post(
-            &format!("/users/v1/signup/invitations/{token}"),
-            &Auth::None,
-            pw,
-        )
-        .await;
-    let member_id = acc.assert_ok()["members"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["name"] == email.split('@').next().unwrap())
-        .unwrap()["memberId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    (app.login(email, "correct horse battery").await, member_id)
-}
-
 #[tokio::test]
 async fn every_member_lists_the_members_with_filters() {
     let app = TestApp::spawn().await;
-    let (member, member_id) = join(&app, "m@example.com", "MEMBER").await;
+    let (member, member_id) = app.join("m@example.com", "MEMBER").await;
     let path = format!("/users/v1/accounts/{}/members", app.owner.org_id);
     let list = app.get(&path, &member).await;
     let data = list.assert_ok()["data"].as_array().unwrap().clone();
@@ -66,7 +43,7 @@ async fn every_member_lists_the_members_with_filters() {
 #[tokio::test]
 async fn an_owner_changes_roles_but_a_member_only_their_own_name() {
     let app = TestApp::spawn().await;
-    let (member, member_id) = join(&app, "m@example.com", "MEMBER").await;
+    let (member, member_id) = app.join("m@example.com", "MEMBER").await;
     let path = format!(
         "/users/v1/accounts/{}/members/{member_id}",
         app.owner.org_id
@@ -123,7 +100,7 @@ async fn the_last_owner_can_be_neither_demoted_nor_removed_nor_leave() {
         .assert_error(409, "LastOwner");
     assert_eq!(app.snapshot().await, before);
 
-    let (second, second_id) = join(&app, "second@example.com", "OWNER").await;
+    let (second, second_id) = app.join("second@example.com", "OWNER").await;
     app.put(&owner_path, &app.owner_key(), json!({"role": "MEMBER"}))
         .await
         .assert_ok();
@@ -140,9 +117,9 @@ async fn the_last_owner_can_be_neither_demoted_nor_removed_nor_leave() {
 #[tokio::test]
 async fn an_owner_removes_a_member_and_a_member_leaves() {
     let app = TestApp::spawn().await;
-    let (_, removed_id) = join(&app, "removed@example.com", "MEMBER").await;
-    let (leaver, leaver_id) = join(&app, "leaver@example.com", "DEVELOPER").await;
-    let (other, _) = join(&app, "other@example.com", "MEMBER").await;
+    let (_, removed_id) = app.join("removed@example.com", "MEMBER").await;
+    let (leaver, leaver_id) = app.join("leaver@example.com", "DEVELOPER").await;
+    let (other, _) = app.join("other@example.com", "MEMBER").await;
     let base = format!("/users/v1/accounts/{}/members", app.owner.org_id);
     app.delete(&format!("{base}/{removed_id}"), &other)
         .await

@@ -77,18 +77,7 @@ async fn owners_and_developers_manage_api_keys_and_a_revoked_key_stops_working()
 #[tokio::test]
 async fn a_plain_member_cannot_create_api_keys() {
     let app = TestApp::spawn().await;
-    let (_, token) = app.invite("plain@example.com", "MEMBER").await;
-    let pw = json!({"password": "correct horse battery", "passwordConfirmation": "correct horse battery"});
-    app.post(
-        &format!("/users/v1/signup/invitations/{token}"),
-        &Auth::None,
-        pw,
-    )
-    .await
-    .assert_ok();
-    let member = app
-        .login("plain@example.com", "correct horse battery")
-        .await;
+    let (member, _) = app.join("plain@example.com", "MEMBER").await;
     let path = format!("/usher/v1/accounts/{}/api-keys", app.owner.org_id);
     app.post(&path, &member, json!({}))
         .await
