@@ -291,6 +291,7 @@ async fn an_owner_cancels_a_pending_invitation_and_cannot_cancel_it_twice() {
         .delete(&format!("/users/v1/invitations/{id}"), &app.owner_key())
         .await;
     assert_eq!(r.assert_ok()["invitationId"], id.as_str());
+    let before = app.snapshot().await;
     app.delete(&format!("/users/v1/invitations/{id}"), &app.owner_key())
         .await
         .assert_error(409, "InvitationCancelled");
@@ -302,6 +303,7 @@ async fn an_owner_cancels_a_pending_invitation_and_cannot_cancel_it_twice() {
     )
     .await
     .assert_error(409, "InvitationCancelled");
+    assert_eq!(app.snapshot().await, before, "refusals change nothing");
     let list = app
         .get(
             &format!("/users/v1/accounts/{}/invitations", app.owner.org_id),
@@ -328,9 +330,11 @@ async fn an_accepted_invitation_cannot_be_cancelled() {
     )
     .await
     .assert_ok();
+    let before = app.snapshot().await;
     app.delete(&format!("/users/v1/invitations/{id}"), &app.owner_key())
         .await
         .assert_error(409, "InvitationAlreadyAccepted");
+    assert_eq!(app.snapshot().await, before);
     app.stop().await;
 }
 
@@ -339,20 +343,23 @@ async fn an_expired_invitation_is_refused_shown_expired_and_does_not_block_a_new
     let app = TestApp::spawn().await;
     let (id, token) = app.invite("late@example.com", "MEMBER").await;
     app.advance_clock(time::Duration::days(30) + time::Duration::seconds(1));
-    let body = new_password();
-    app.post(
-        &format!("/users/v1/signup/invitations/{token}"),
-        &Auth::None,
-        body,
-    )
-    .await
-    .assert_error(410, "InvitationExpired");
+    // A refused transition records the expiry (state EXPIRED + audit event) ...
+    app.delete(&format!("/users/v1/invitations/{id}"), &app.owner_key())
+        .await
+        .assert_error(410, "InvitationExpired");
+    let after_expiry = app.snapshot().await;
+    // ... and every later refusal changes nothing.
+    let signup = format!("/users/v1/signup/invitations/{token}");
+    app.post(&signup, &Auth::None, new_password())
+        .await
+        .assert_error(410, "InvitationExpired");
     app.get(&format!("/users/v1/invitations/{token}"), &Auth::None)
         .await
         .assert_error(410, "InvitationExpired");
     app.delete(&format!("/users/v1/invitations/{id}"), &app.owner_key())
         .await
         .assert_error(410, "InvitationExpired");
+    assert_eq!(app.snapshot().await, after_expiry);
     let list = app
         .get(
             &format!("/users/v1/accounts/{}/invitations", app.owner.org_id),

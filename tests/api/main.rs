@@ -5,6 +5,7 @@ mod accounts;
 mod auth_hmac;
 mod bad_input;
 mod cli;
+mod delivery;
 mod helpers;
 mod invitations;
 mod members;

@@ -1,0 +1,86 @@
+//! The outbox: e-mails are written in the changing transaction and delivered by the worker;
+//! failures are retried with backoff and parked after the last attempt, the error kept.
+
+use serde_json::json;
+
+use crate::helpers::TestApp;
+
+async fn outbox_state(app: &TestApp, recipient: &str) -> (String, i64, Option<String>) {
+    sqlx::query_as("SELECT state, attempts, last_error FROM outbox WHERE recipient = $1")
+        .bind(recipient)
+        .fetch_one(app.core().db.read())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_undeliverable_message_is_retried_then_parked_with_its_error() {
+    let app = TestApp::spawn().await;
+    // Make the file transport fail: its folder becomes a plain file.
+    let dir = app.mail_dir();
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::write(&dir, b"not a folder").unwrap();
+
+    let r = app
+        .post(
+            "/users/v1/invitations",
+            &app.owner_key(),
+            json!({"email": "lost@example.com", "role": "MEMBER"}),
+        )
+        .await;
+    r.assert_ok();
+    let mut last = (String::new(), 0, None);
+    for _ in 0..400 {
+        last = outbox_state(&app, "lost@example.com").await;
+        if last.0 == "PARKED" {
+            break;
+        }
+        // Each failed attempt is scheduled up to 2^n s (+25 %) later; move the clock past it.
+        app.advance_clock(time::Duration::minutes(10));
+        app.core().outbox_wakeup.notify_one();
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(last.0, "PARKED", "{last:?}");
+    assert_eq!(last.1, usher::delivery::MAX_ATTEMPTS);
+    assert!(
+        last.2.as_deref().is_some_and(|e| !e.is_empty()),
+        "the error is kept: {last:?}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn every_queued_message_is_delivered_once_with_a_stable_message_id() {
+    let app = TestApp::spawn().await;
+    for i in 0..5 {
+        let r = app
+            .post(
+                "/users/v1/invitations",
+                &app.owner_key(),
+                json!({"email": format!("bulk{i}@example.com"), "role": "MEMBER"}),
+            )
+            .await;
+        r.assert_ok();
+    }
+    for i in 0..5 {
+        assert_eq!(
+            app.mails_to(&format!("bulk{i}@example.com"), 1).await.len(),
+            1
+        );
+    }
+    let sent = app
+        .scalar("SELECT COUNT(*) FROM outbox WHERE state = $1", "SENT")
+        .await;
+    assert_eq!(sent, 5);
+    let files: Vec<_> = std::fs::read_dir(app.mail_dir())
+        .unwrap()
+        .flatten()
+        .collect();
+    for f in files {
+        let raw = std::fs::read_to_string(f.path()).unwrap();
+        let id = f.path().file_stem().unwrap().to_string_lossy().into_owned();
+        assert!(raw.contains(&format!("Message-ID: <{id}@usher>")), "{raw}");
+        assert!(raw.contains("multipart/alternative"));
+    }
+    app.stop().await;
+}
