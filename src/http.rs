@@ -13,7 +13,8 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -43,7 +44,9 @@ pub fn layers(app: Router, max_body_bytes: usize) -> Router {
     let trace = TraceLayer::new_for_http().make_span_with(|req: &Request| {
         let request_id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
         tracing::info_span!("request", method = %req.method(), route = %route_of(req), request.id = %request_id)
-    });
+    })
+    // One line per request at INFO: status and latency, inside the span above (no path, no headers).
+    .on_response(DefaultOnResponse::new().level(Level::INFO));
     app.layer(middleware::from_fn(record_metrics)).layer(
         ServiceBuilder::new()
             .layer(SetSensitiveRequestHeadersLayer::new([

@@ -11,4 +11,5 @@ mod invitations;
 mod members;
 mod native;
 mod operations;
+mod roles;
 mod solapi_sdk;
