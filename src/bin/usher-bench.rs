@@ -43,10 +43,28 @@ struct Args {
     /// Invitations prepared for the sign-up phase [default: 60 per second of phase].
     #[arg(long)]
     signup_invitations: Option<usize>,
+    /// Do not run `cargo build --bin usher` first (only happens when started by `cargo run`).
+    #[arg(long)]
+    no_build: bool,
     /// Keep the temporary data folder (database, server log) instead of deleting it.
     #[arg(long)]
     keep_data: bool,
 }
+
+/// Variables `cargo run` sets for the binary it runs (on top of the caller's environment).
+const CARGO_RUN_VARS: &[&str] = &[
+    "CARGO",
+    "CARGO_MANIFEST_DIR",
+    "CARGO_MANIFEST_PATH",
+    "CARGO_MANIFEST_LINKS",
+    "CARGO_CRATE_NAME",
+    "CARGO_BIN_NAME",
+    "CARGO_PRIMARY_PACKAGE",
+    "CARGO_TARGET_TMPDIR",
+    "CARGO_RUSTC_CURRENT_DIR",
+    "OUT_DIR",
+];
+const CARGO_RUN_PREFIXES: &[&str] = &["CARGO_PKG_", "CARGO_BIN_EXE_"];
 
 // Targets (see docs/benchmarks.md).
 const LIST_RPS_TARGET: f64 = 8_000.0;
@@ -165,6 +183,76 @@ struct PhaseResult {
     note: Option<String>,
     /// Whether its throughput is meaningfully compared with the ceiling (not for sign-up waves).
     vs_ceiling: bool,
+    /// CPU used during the phase, in cores (CPU seconds per wall second).
+    cpu: Option<CpuUse>,
+    /// The server's RSS right after the phase, in kB.
+    rss_after_kb: Option<u64>,
+}
+
+#[derive(Clone, Copy)]
+struct CpuUse {
+    server: f64,
+    bench: f64,
+    /// Everything else on the machine (other users' builds, ...).
+    other: f64,
+}
+
+/// CPU counters at one instant: ticks of the server, of this process, and of the whole machine.
+#[derive(Clone, Copy)]
+struct CpuSnap {
+    at: Instant,
+    server_ticks: u64,
+    self_ticks: u64,
+    machine_busy_ticks: u64,
+}
+
+/// utime + stime of a process, from /proc/PID/stat, in clock ticks.
+fn proc_ticks(pid: &str) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may contain spaces; the fields after it start after the last ')'.
+    let rest = &s[s.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // rest starts at field 3 (state): utime is field 14, stime field 15.
+    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+}
+
+/// Busy ticks of all CPUs together (everything but idle and iowait), from /proc/stat.
+fn machine_busy_ticks() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = s.lines().next()?.strip_prefix("cpu ")?;
+    let v: Vec<u64> = line
+        .split_whitespace()
+        .map(str::parse)
+        .collect::<Result<_, _>>()
+        .ok()?;
+    // user nice system idle iowait irq softirq steal [guest guest_nice: already in user/nice]
+    let total: u64 = v.iter().take(8).sum();
+    Some(total - v.get(3)? - v.get(4)?)
+}
+
+fn cpu_snap(pid: u32) -> Option<CpuSnap> {
+    Some(CpuSnap {
+        at: Instant::now(),
+        server_ticks: proc_ticks(&pid.to_string())?,
+        self_ticks: proc_ticks("self")?,
+        machine_busy_ticks: machine_busy_ticks()?,
+    })
+}
+
+/// Clock ticks per second (USER_HZ); 100 on every common Linux build.
+const TICKS_PER_SEC: f64 = 100.0;
+
+fn cpu_use(before: Option<CpuSnap>, pid: u32) -> Option<CpuUse> {
+    let (b, a) = (before?, cpu_snap(pid)?);
+    let secs = a.at.duration_since(b.at).as_secs_f64().max(1e-9) * TICKS_PER_SEC;
+    let server = (a.server_ticks - b.server_ticks) as f64 / secs;
+    let bench = (a.self_ticks - b.self_ticks) as f64 / secs;
+    let machine = (a.machine_busy_ticks - b.machine_busy_ticks) as f64 / secs;
+    Some(CpuUse {
+        server,
+        bench,
+        other: (machine - server - bench).max(0.0),
+    })
 }
 
 impl PhaseResult {
@@ -197,6 +285,8 @@ impl PhaseResult {
             "unexpectedBodies": self.tally.bad_bodies,
             "ratioOfCeiling": if self.vs_ceiling && ceiling_rps > 0.0 { Some(self.rps() / ceiling_rps) } else { None },
             "note": self.note,
+            "cpuCores": self.cpu.map(|c| json!({"server": c.server, "bench": c.bench, "other": c.other})),
+            "serverRssAfterKb": self.rss_after_kb,
         })
     }
 }
@@ -318,6 +408,8 @@ async fn run_phase(
         tally,
         note: None,
         vs_ceiling: true,
+        cpu: None,
+        rss_after_kb: None,
     })
 }
 
@@ -385,6 +477,8 @@ async fn signup_waves(
             tally,
             note: None,
             vs_ceiling: false,
+            cpu: None,
+            rss_after_kb: None,
         },
         waves,
         ran_out,
@@ -598,12 +692,50 @@ fn main() -> anyhow::Result<()> {
 async fn run(args: Args) -> anyhow::Result<()> {
     let bin = match &args.usher {
         Some(p) => p.clone(),
-        None => std::env::current_exe()?.with_file_name("usher"),
+        None => {
+            let exe = std::env::current_exe()?;
+            let bin = exe.with_file_name("usher");
+            // `cargo run --bin usher-bench` builds only this binary, so the server could be stale
+            // (or missing): when cargo started us, have it bring `usher` up to date first.
+            if let Some(cargo) = std::env::var_os("CARGO").filter(|_| !args.no_build) {
+                let release = exe
+                    .parent()
+                    .and_then(Path::file_name)
+                    .is_some_and(|d| d == "release");
+                eprintln!(
+                    "building usher ({}) ...",
+                    if release { "release" } else { "debug" }
+                );
+                let mut c = std::process::Command::new(cargo);
+                // Not the variables `cargo run` set for this binary: build scripts (ring's, for
+                // one) track some of them, and a different value would make this build and the
+                // next `cargo run` rebuild each other's dependencies every time.
+                for (k, _) in std::env::vars_os() {
+                    let k = k.to_string_lossy();
+                    if CARGO_RUN_VARS.contains(&&*k)
+                        || CARGO_RUN_PREFIXES.iter().any(|p| k.starts_with(p))
+                    {
+                        c.env_remove(&*k);
+                    }
+                }
+                c.args(["build", "--bin", "usher", "--manifest-path"])
+                    .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"));
+                if release {
+                    c.arg("--release");
+                } else {
+                    eprintln!("warning: not a release build; numbers will not be representative");
+                }
+                let status = c.status().context("running cargo build")?;
+                if !status.success() {
+                    bail!("cargo build --bin usher failed ({status})");
+                }
+            }
+            bin
+        }
     };
     if !bin.is_file() {
         bail!(
-            "{} not found: build it first with `cargo build --release` \
-             (or run `cargo run --release --bin usher-bench`, which builds every binary)",
+            "{} not found: build it first with `cargo build --release`",
             bin.display()
         );
     }
@@ -613,13 +745,28 @@ async fn run(args: Args) -> anyhow::Result<()> {
         OffsetDateTime::now_utc().unix_timestamp()
     ));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let result = bench(&args, &bin, &dir).await;
-    if args.keep_data {
-        eprintln!("data folder kept: {}", dir.display());
-    } else {
-        let _ = std::fs::remove_dir_all(&dir);
+    let guard = DataDir {
+        path: dir,
+        keep: args.keep_data,
+    };
+    bench(&args, &bin, &guard.path).await
+}
+
+/// The temporary data folder, removed when dropped (also when a panic unwinds, e.g. on a closed
+/// stdout) unless `--keep-data`.
+struct DataDir {
+    path: PathBuf,
+    keep: bool,
+}
+
+impl Drop for DataDir {
+    fn drop(&mut self) {
+        if self.keep {
+            eprintln!("data folder kept: {}", self.path.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
     }
-    result
 }
 
 async fn bench(args: &Args, bin: &Path, dir: &Path) -> anyhow::Result<()> {
@@ -729,6 +876,7 @@ async fn measure(
     let mut phases: Vec<PhaseResult> = Vec::new();
 
     eprintln!("[a] GET /healthz ...");
+    let s0 = cpu_snap(pid);
     let mut ceiling = run_phase(
         "a. GET /healthz (ceiling)",
         conns,
@@ -741,9 +889,11 @@ async fn measure(
     .await?;
     ceiling.note = Some("unauthenticated".into());
     let ceiling_rps = ceiling.rps();
+    finish(&mut ceiling, s0, pid);
     phases.push(ceiling);
 
     eprintln!("[b] GET invitations list ...");
+    let s0 = cpu_snap(pid);
     let mut list = run_phase(
         "b. GET account invitations",
         conns,
@@ -755,9 +905,11 @@ async fn measure(
     )
     .await?;
     list.note = Some(format!("HMAC, {seeded} items"));
+    finish(&mut list, s0, pid);
     phases.push(list);
 
     eprintln!("[c] POST invitations ...");
+    let s0 = cpu_snap(pid);
     let mut create = run_phase(
         "c. POST invitation (create)",
         conns,
@@ -778,11 +930,13 @@ async fn measure(
             create.tally.bad_bodies
         ));
     }
+    finish(&mut create, s0, pid);
     phases.push(create);
 
     eprintln!("[d] DELETE invitations ...");
     let ids = Arc::new(created);
     let next = Arc::new(AtomicUsize::new(0));
+    let s0 = cpu_snap(pid);
     let mut cancel = run_phase(
         "d. DELETE invitation (cancel)",
         conns,
@@ -806,6 +960,7 @@ async fn measure(
     } else {
         format!("{attempted} of {} ids attempted", ids.len())
     });
+    finish(&mut cancel, s0, pid);
     phases.push(cancel);
 
     // Cancel what the timed phase left, so the list is back to the seeded invitations.
@@ -844,6 +999,7 @@ async fn measure(
     let before_e = list_len(&target, &list_url).await?;
 
     eprintln!("[e] GET invitations list while signing up in waves of {SIGNUP_WAVE} ...");
+    let s0 = cpu_snap(pid);
     let start_e = Instant::now();
     let signups = tokio::spawn(signup_waves(base.into(), signup_ids, start_e + secs));
     let mut list_e = run_phase(
@@ -867,6 +1023,7 @@ async fn measure(
             ""
         }
     ));
+    finish(&mut list_e, s0, pid);
     phases.push(list_e);
     phases.push(signup);
 
@@ -906,6 +1063,12 @@ async fn measure(
         println!("results written to {}", path.display());
     }
     Ok(())
+}
+
+/// Records the CPU used since `before` and the server's RSS now.
+fn finish(p: &mut PhaseResult, before: Option<CpuSnap>, pid: u32) {
+    p.cpu = cpu_use(before, pid);
+    p.rss_after_kb = proc_status_kb(pid, "VmRSS").ok();
 }
 
 fn phase<'a>(phases: &'a [PhaseResult], prefix: &str) -> Option<&'a PhaseResult> {
@@ -971,19 +1134,37 @@ fn render(phases: &[PhaseResult], ceiling_rps: f64, mem: &Memory) -> String {
     let _ = writeln!(o);
     let _ = writeln!(
         o,
-        "{:<36} {:>5} {:>7} {:>9} {:>8} {:>8} {:>8} {:>7} {:>9}",
-        "phase", "conns", "secs", "req/s", "p50 ms", "p99 ms", "max ms", "errors", "/ceiling"
+        "{:<36} {:>5} {:>6} {:>8} {:>7} {:>7} {:>7} {:>6} {:>8} {:>17} {:>7}",
+        "phase",
+        "conns",
+        "secs",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "errors",
+        "/ceiling",
+        "cpu srv/bench/oth",
+        "RSS MB"
     );
-    let _ = writeln!(o, "{}", "-".repeat(36 + 5 + 7 + 9 + 8 + 8 + 8 + 7 + 9 + 8));
+    let _ = writeln!(
+        o,
+        "{}",
+        "-".repeat(36 + 5 + 6 + 8 + 7 + 7 + 7 + 6 + 8 + 17 + 7 + 10)
+    );
     for p in phases {
         let ratio = if p.vs_ceiling && ceiling_rps > 0.0 {
             format!("{:.2}", p.rps() / ceiling_rps)
         } else {
             "-".into()
         };
+        let cpu = p.cpu.map_or_else(
+            || "-".into(),
+            |c| format!("{:.2}/{:.2}/{:.2}", c.server, c.bench, c.other),
+        );
         let _ = writeln!(
             o,
-            "{:<36} {:>5} {:>7.2} {:>9.0} {:>8} {:>8} {:>8} {:>7} {:>9}",
+            "{:<36} {:>5} {:>6.2} {:>8.0} {:>7} {:>7} {:>7} {:>6} {:>8} {:>17} {:>7}",
             p.name,
             p.connections,
             p.elapsed.as_secs_f64(),
@@ -993,6 +1174,8 @@ fn render(phases: &[PhaseResult], ceiling_rps: f64, mem: &Memory) -> String {
             fmt_opt(p.max_ms(), 2),
             p.tally.error_count(),
             ratio,
+            cpu,
+            fmt_opt(p.rss_after_kb.map(mb), 1),
         );
     }
     let _ = writeln!(o);
@@ -1000,6 +1183,11 @@ fn render(phases: &[PhaseResult], ceiling_rps: f64, mem: &Memory) -> String {
         o,
         "req/s counts 2xx answers only; latencies are of 2xx answers, measured by the client \
          (send to last body byte)."
+    );
+    let _ = writeln!(
+        o,
+        "cpu: cores used during the phase by the server / this load generator / every other \
+         process on the machine; RSS: the server's, right after the phase."
     );
     for p in phases {
         if let Some(n) = &p.note {
