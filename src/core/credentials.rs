@@ -132,21 +132,38 @@ impl Core {
     /// The actor an authenticated key stands for. A key that acts as its user stops working when
     /// the user does (deleted) — and, through [`Core::access`], when the user leaves the organization.
     pub async fn actor_for_key(&self, key: &ActiveKey) -> CoreResult<Option<Actor>> {
-        let user = match &key.user_id {
-            Some(uid) => match store::users::by_id(self.db.read(), uid).await? {
-                Some(u) if u.status != "DELETED" => Some(u),
-                _ => return Ok(None),
-            },
-            None => None,
-        };
         let scope = KeyScope {
             key_id: key.id.clone(),
             org_id: key.org_id.clone(),
             roles: key.roles.clone(),
         };
+        let Some(uid) = &key.user_id else {
+            return Ok(Some(Actor {
+                user: None,
+                key: Some(scope),
+                resolved: None,
+            }));
+        };
+        let Some(row) = store::orgs::user_with_access(self.db.read(), uid, &key.org_id).await?
+        else {
+            return Ok(None);
+        };
+        if row.user.status == "DELETED" {
+            return Ok(None);
+        }
+        let resolved = match (row.roles, row.org_status, row.org_name) {
+            (Some(roles), Some(org_status), Some(org_name)) => Some(super::Access {
+                org_id: key.org_id.clone(),
+                roles: Roles::from_stored(&roles),
+                org_status,
+                org_name,
+            }),
+            _ => None,
+        };
         Ok(Some(Actor {
-            user,
+            user: Some(row.user),
             key: Some(scope),
+            resolved,
         }))
     }
 
@@ -162,6 +179,7 @@ impl Core {
         Ok(user.filter(|u| u.status != "DELETED").map(|u| Actor {
             user: Some(u),
             key: None,
+            resolved: None,
         }))
     }
 

@@ -134,61 +134,67 @@ impl Core {
             access.require(Permission::GrantOwner)?;
         }
         let normalized = email.normalized();
-        let org = store::orgs::by_id(self.db.read(), org_id)
-            .await?
-            .ok_or(CoreError::NotFound)?;
-
-        let token = random_token();
-        let id = self.new_id();
-        let now = self.now_ts();
-        let expires_at = self.ts_in(self.settings.invitation_ttl);
-        let inviter = actor.user.as_ref();
-        let mut tx = self.db.begin().await?;
-        if store::invitations::is_member_email(&mut *tx, org_id, &normalized).await? {
+        // A soft check on the read pool: it only spares an invitation nobody needs.
+        if store::invitations::is_member_email(self.db.read(), org_id, &normalized).await? {
             return Err(CoreError::Conflict(Conflict::AlreadyMember));
         }
-        self.expire_pending(&mut tx, org_id, &normalized).await?;
-        let stored_roles = roles.to_stored();
-        let new = NewInvitation {
-            id: &id,
-            org_id,
-            email: email.as_str(),
-            email_normalized: &normalized,
-            roles: &stored_roles,
-            inviter_id: inviter.map(|u| u.id.as_str()),
-            token_digest: &self.crypto.token_digest(&token),
-            now: &now,
-            expires_at: &expires_at,
+
+        let token = random_token();
+        let inviter = actor.user.as_ref();
+        let now = self.now_ts();
+        let row = InvitationRow {
+            id: self.new_id(),
+            org_id: org_id.to_owned(),
+            email: email.as_str().to_owned(),
+            roles: roles.to_stored(),
+            inviter_id: inviter.map(|u| u.id.clone()),
+            state: "PENDING".to_owned(),
+            created_at: now.clone(),
+            updated_at: now,
+            expires_at: self.ts_in(self.settings.invitation_ttl),
+            accepted_by: None,
         };
-        unique_as(
-            store::invitations::insert(&mut *tx, &new).await,
-            Conflict::AlreadyInvited,
-        )?;
+        let new = NewInvitation {
+            id: &row.id,
+            org_id,
+            email: &row.email,
+            email_normalized: &normalized,
+            roles: &row.roles,
+            inviter_id: row.inviter_id.as_deref(),
+            token_digest: &self.crypto.token_digest(&token),
+            now: &row.created_at,
+            expires_at: &row.expires_at,
+        };
+        let mut tx = self.db.begin().await?;
+        if !store::invitations::insert(&mut *tx, &new).await? {
+            // A pending invitation exists. If it is overdue, record its expiry and try once more.
+            self.expire_pending(&mut tx, org_id, &normalized).await?;
+            if !store::invitations::insert(&mut *tx, &new).await? {
+                return Err(CoreError::Conflict(Conflict::AlreadyInvited));
+            }
+        }
         let label = actor.audit_label();
+        let details = json!({"roles": row.roles});
         self.audit(
             &mut tx,
             Some(&label),
             Some(org_id),
             "invitation.created",
-            ("invitation", &id),
-            json!({"roles": stored_roles}),
+            ("invitation", &row.id),
+            details,
         )
         .await?;
-        let role_name = roles.solapi_role().as_str();
         let mail = Mail::Invitation {
-            org_name: &org.name,
+            org_name: &access.org_name,
             inviter_name: inviter.map(|u| u.name.as_str()),
-            role: role_name,
-            expires_at: &expires_at,
+            role: roles.solapi_role().as_str(),
+            expires_at: &row.expires_at,
             token: &token,
         };
         self.queue_mail(&mut tx, email.as_str(), mail).await?;
-        let invitation = store::invitations::by_id(&mut *tx, &id)
-            .await?
-            .ok_or(CoreError::NotFound)?;
         tx.commit().await?;
         self.outbox_wakeup.notify_one();
-        Ok(Sent { invitation })
+        Ok(Sent { invitation: row })
     }
 
     /// SOLAPI #24: pending invitations of an organization (owners).

@@ -63,6 +63,9 @@ pub struct Actor {
     pub user: Option<UserRow>,
     /// Set when acting through an API key: the key restricts the caller to its organization.
     pub key: Option<KeyScope>,
+    /// The caller's access to the key's organization, resolved with the credential in the same
+    /// query (saves a round trip on every key-authenticated request; never cached beyond it).
+    pub resolved: Option<Access>,
 }
 
 #[derive(Debug, Clone)]
@@ -116,6 +119,7 @@ pub struct Access {
     pub org_id: String,
     pub roles: Roles,
     pub org_status: String,
+    pub org_name: String,
 }
 
 impl Access {
@@ -167,6 +171,7 @@ impl Core {
                     org_id: org_id.to_owned(),
                     roles: Roles::from_stored(&row.roles),
                     org_status: row.org_status,
+                    org_name: row.org_name,
                 })
             }
             None => {
@@ -178,6 +183,7 @@ impl Core {
                     org_id: org_id.to_owned(),
                     roles: key.roles.clone(),
                     org_status: org.status,
+                    org_name: org.name,
                 })
             }
         }

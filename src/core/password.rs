@@ -4,8 +4,10 @@
 use std::collections::HashSet;
 use std::sync::{Arc, LazyLock};
 
-use argon2::{Argon2, PasswordHasher, PasswordVerifier};
-use tokio::sync::Semaphore;
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
+use base64::Engine;
+use subtle::ConstantTimeEq;
+use tokio::sync::{Semaphore, oneshot};
 
 /// Django's list of the 20,000 most common passwords (BSD-3-Clause; see NOTICE), shipped in the
 /// binary so that the check works offline.
@@ -46,51 +48,142 @@ impl Policy {
     }
 }
 
-/// Argon2id with the crate defaults (m=19456 KiB, t=2, p=1: OWASP's first choice), on at most
-/// `permits` blocking threads at once.
+/// Argon2id with the crate defaults (m=19456 KiB, t=2, p=1: OWASP's first choice), on a small
+/// pool of dedicated threads — never on the async workers. Each thread keeps and reuses one
+/// 19 MiB memory buffer: allocating it per hash made glibc keep every freed buffer in per-thread
+/// arenas (RSS grew to ~900 MB under 20 concurrent sign-ups; docs/benchmarks.md).
 #[derive(Clone)]
 pub struct Hasher {
     permits: Arc<Semaphore>,
-    /// Verified against when the user does not exist, so that "no such user" costs the same time.
-    dummy_hash: Arc<String>,
+    jobs: std::sync::mpsc::Sender<Job>,
+}
+
+enum Job {
+    Hash(String, oneshot::Sender<anyhow::Result<String>>),
+    Verify(String, String, oneshot::Sender<bool>),
+}
+
+/// Verified against when the user does not exist, so that "no such user" costs the same time
+/// (a hash of a random password nobody knows, with the default parameters).
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$3cHGZdTCiEz8JGN4aAaRnRNYRkgbCAjbS4uHCVcCtFk";
+
+/// One hashing thread's state: its reusable Argon2 memory.
+#[derive(Default)]
+struct Scratch {
+    blocks: Vec<Block>,
+}
+
+impl Scratch {
+    fn memory(&mut self, params: &Params) -> &mut [Block] {
+        let n = params.block_count();
+        if self.blocks.len() < n {
+            self.blocks.resize(n, Block::default());
+        }
+        &mut self.blocks[..n]
+    }
+
+    fn hash(&mut self, password: &[u8]) -> anyhow::Result<String> {
+        let params = Params::DEFAULT;
+        let mut salt = [0u8; 16];
+        rand::fill(&mut salt);
+        let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+        argon
+            .hash_password_into_with_memory(password, &salt, &mut out, self.memory(&params))
+            .map_err(|e| anyhow::anyhow!("argon2: {e}"))?;
+        let b64 = base64::engine::general_purpose::STANDARD_NO_PAD;
+        Ok(format!(
+            "$argon2id$v=19$m={},t={},p={}${}${}",
+            params.m_cost(),
+            params.t_cost(),
+            params.p_cost(),
+            b64.encode(salt),
+            b64.encode(out)
+        ))
+    }
+
+    /// Verifies against any Argon2 PHC string (its own parameters), in constant time.
+    fn verify(&mut self, password: &[u8], phc: &str) -> bool {
+        let Ok(parsed) = PasswordHash::new(phc) else {
+            return false;
+        };
+        let (Ok(params), Ok(algorithm)) = (
+            Params::try_from(&parsed),
+            Algorithm::try_from(parsed.algorithm.as_str()),
+        ) else {
+            return false;
+        };
+        let version = parsed
+            .version
+            .and_then(|v| Version::try_from(v).ok())
+            .unwrap_or_default();
+        let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+            return false;
+        };
+        let mut out = vec![0u8; expected.len()];
+        let argon = Argon2::new(algorithm, version, params.clone());
+        argon
+            .hash_password_into_with_memory(password, salt.as_ref(), &mut out, self.memory(&params))
+            .is_ok()
+            && bool::from(out.as_slice().ct_eq(expected.as_bytes()))
+    }
 }
 
 impl Hasher {
-    pub fn new(permits: usize) -> Self {
-        let dummy = Argon2::default()
-            .hash_password(b"usher-dummy-password")
-            .expect("hashing a constant cannot fail")
-            .to_string();
+    /// Starts `threads` hashing threads (at most that many hashes run at once).
+    pub fn new(threads: usize) -> Self {
+        let threads = threads.max(1);
+        let (jobs, rx) = std::sync::mpsc::channel::<Job>();
+        let rx = Arc::new(std::sync::Mutex::new(rx));
+        for i in 0..threads {
+            let rx = rx.clone();
+            std::thread::Builder::new()
+                .name(format!("usher-hash-{i}"))
+                .spawn(move || {
+                    let mut scratch = Scratch::default();
+                    loop {
+                        let job = match rx.lock() {
+                            Ok(guard) => guard.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(Job::Hash(pw, reply)) => {
+                                let _ = reply.send(scratch.hash(pw.as_bytes()));
+                            }
+                            Ok(Job::Verify(pw, phc, reply)) => {
+                                let _ = reply.send(scratch.verify(pw.as_bytes(), &phc));
+                            }
+                            Err(_) => return, // every Hasher is gone
+                        }
+                    }
+                })
+                .expect("spawning a hashing thread");
+        }
         Hasher {
-            permits: Arc::new(Semaphore::new(permits.max(1))),
-            dummy_hash: Arc::new(dummy),
+            permits: Arc::new(Semaphore::new(threads)),
+            jobs,
         }
     }
 
     pub async fn hash(&self, password: String) -> anyhow::Result<String> {
         let _permit = self.permits.acquire().await?;
-        let phc = tokio::task::spawn_blocking(move || {
-            Argon2::default()
-                .hash_password(password.as_bytes())
-                .map(|h| h.to_string())
-        })
-        .await?
-        .map_err(|e| anyhow::anyhow!("argon2: {e}"))?;
-        Ok(phc)
+        let (tx, rx) = oneshot::channel();
+        self.jobs
+            .send(Job::Hash(password, tx))
+            .map_err(|_| anyhow::anyhow!("hashing threads stopped"))?;
+        rx.await?
     }
 
     /// Verifies against `phc`, or against a dummy hash when there is none (same cost either way).
     pub async fn verify(&self, password: String, phc: Option<String>) -> anyhow::Result<bool> {
         let _permit = self.permits.acquire().await?;
         let exists = phc.is_some();
-        let phc = phc.unwrap_or_else(|| self.dummy_hash.as_str().to_owned());
-        let ok = tokio::task::spawn_blocking(move || {
-            Argon2::default()
-                .verify_password(password.as_bytes(), phc.as_str())
-                .is_ok()
-        })
-        .await?;
-        Ok(ok && exists)
+        let (tx, rx) = oneshot::channel();
+        let phc = phc.unwrap_or_else(|| DUMMY_HASH.to_owned());
+        self.jobs
+            .send(Job::Verify(password, phc, tx))
+            .map_err(|_| anyhow::anyhow!("hashing threads stopped"))?;
+        Ok(rx.await? && exists)
     }
 }
 
@@ -128,5 +221,44 @@ mod tests {
         );
         assert!(!h.verify("wrong".into(), Some(phc)).await.unwrap());
         assert!(!h.verify("usher-dummy-password".into(), None).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn hashes_interoperate_with_the_argon2_crate_both_ways() {
+        use argon2::{PasswordHasher, PasswordVerifier};
+        let h = Hasher::new(1);
+        let ours = h.hash("interop passphrase".into()).await.unwrap();
+        assert!(
+            Argon2::default()
+                .verify_password(b"interop passphrase", ours.as_str())
+                .is_ok()
+        );
+        let theirs = Argon2::default()
+            .hash_password(b"interop passphrase")
+            .unwrap()
+            .to_string();
+        assert!(
+            h.verify("interop passphrase".into(), Some(theirs))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !h.verify("anything".into(), Some("not a phc string".into()))
+                .await
+                .unwrap()
+        );
+    }
+
+    #[test]
+    fn the_dummy_hash_costs_what_a_real_one_costs() {
+        let parsed = PasswordHash::new(DUMMY_HASH).unwrap();
+        assert_eq!(
+            Params::try_from(&parsed).unwrap().m_cost(),
+            Params::DEFAULT_M_COST
+        );
+        assert_eq!(
+            Params::try_from(&parsed).unwrap().t_cost(),
+            Params::DEFAULT_T_COST
+        );
     }
 }

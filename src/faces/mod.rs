@@ -71,6 +71,17 @@ fn base_document() -> OpenApi {
 pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     let (api, doc) = api_router().split_for_parts();
     let docs = utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", doc);
-    let app: Router = api.with_state(state).merge(docs);
+    let app: Router = api
+        .with_state(state)
+        .merge(docs)
+        .fallback(|| async { solapi::error::ApiError::not_found() })
+        .method_not_allowed_fallback(|| async {
+            let status = axum::http::StatusCode::METHOD_NOT_ALLOWED;
+            solapi::error::ApiError::new(
+                status,
+                "MethodNotAllowed",
+                "허용되지 않는 메서드입니다. (method not allowed)",
+            )
+        });
     crate::http::layers(app, max_body_bytes)
 }

@@ -23,15 +23,18 @@ pub struct NewInvitation<'a> {
     pub expires_at: &'a str,
 }
 
-/// Inserts a PENDING invitation; the partial unique index `invitations_one_pending` refuses a
-/// second pending one for the same (organization, e-mail).
+/// Inserts a PENDING invitation unless the partial unique index `invitations_one_pending`
+/// already holds a pending one for the same (organization, e-mail): then nothing is written and
+/// `false` comes back. (`DO NOTHING` rather than a failing insert: on PostgreSQL a failed
+/// statement would abort the whole transaction.)
 pub async fn insert<'e, E: Executor<'e, Database = Any>>(
     db: E,
     n: &NewInvitation<'_>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
         "INSERT INTO invitations (id, org_id, email, email_normalized, roles, inviter_id, state, token_digest, \
-         created_at, updated_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7, $8, $8, $9)",
+         created_at, updated_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7, $8, $8, $9) \
+         ON CONFLICT DO NOTHING",
     )
     .bind(n.id)
     .bind(n.org_id)
@@ -44,7 +47,7 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(
     .bind(n.expires_at)
     .execute(db)
     .await?;
-    Ok(())
+    Ok(r.rows_affected() == 1)
 }
 
 pub async fn by_id<'e, E: Executor<'e, Database = Any>>(

@@ -90,6 +90,7 @@ pub async fn insert_membership<'e, E: Executor<'e, Database = Any>>(
 pub struct AccessRow {
     pub roles: String,
     pub org_status: String,
+    pub org_name: String,
 }
 
 pub async fn access<'e, E: Executor<'e, Database = Any>>(
@@ -98,7 +99,7 @@ pub async fn access<'e, E: Executor<'e, Database = Any>>(
     user_id: &str,
 ) -> Result<Option<AccessRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT m.roles AS roles, o.status AS org_status FROM memberships m \
+        "SELECT m.roles AS roles, o.status AS org_status, o.name AS org_name FROM memberships m \
          JOIN organizations o ON o.id = m.org_id WHERE m.org_id = $1 AND m.user_id = $2",
     )
     .bind(org_id)
@@ -212,5 +213,35 @@ pub async fn orgs_of_user<'e, E: Executor<'e, Database = Any>>(
     .bind(start_after)
     .bind(limit)
     .fetch_all(db)
+    .await
+}
+
+/// A user and, if they are a member of `org_id`, their access there: what a key-authenticated
+/// request needs, in one query.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserAccessRow {
+    #[sqlx(flatten)]
+    pub user: super::rows::UserRow,
+    pub roles: Option<String>,
+    pub org_status: Option<String>,
+    pub org_name: Option<String>,
+}
+
+pub async fn user_with_access<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    user_id: &str,
+    org_id: &str,
+) -> Result<Option<UserAccessRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT u.id AS id, u.email AS email, u.name AS name, u.password_hash AS password_hash, u.status AS status, \
+         u.phone_number AS phone_number, u.extra_phone_numbers AS extra_phone_numbers, \
+         u.selected_org_id AS selected_org_id, u.created_at AS created_at, u.updated_at AS updated_at, \
+         m.roles AS roles, o.status AS org_status, o.name AS org_name \
+         FROM users u LEFT JOIN memberships m ON m.user_id = u.id AND m.org_id = $2 \
+         LEFT JOIN organizations o ON o.id = m.org_id WHERE u.id = $1",
+    )
+    .bind(user_id)
+    .bind(org_id)
+    .fetch_optional(db)
     .await
 }

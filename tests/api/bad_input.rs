@@ -195,3 +195,21 @@ async fn an_unknown_token_and_a_wrong_token_answer_identically() {
     assert_eq!((a.status, &a.body), (b.status, &b.body));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn unknown_routes_and_wrong_methods_answer_in_the_solapi_dialect() {
+    let app = TestApp::spawn().await;
+    app.get("/users/v1/no-such-thing", &Auth::None)
+        .await
+        .assert_error(404, "ResourceNotFound");
+    let r = app
+        .call(
+            reqwest::Method::PATCH,
+            "/users/v1/invitations",
+            &app.owner_key(),
+            Some(json!({})),
+        )
+        .await;
+    r.assert_error(405, "MethodNotAllowed");
+    app.stop().await;
+}
