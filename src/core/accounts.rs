@@ -216,7 +216,19 @@ impl Core {
             selected_org_id: Some(org_id),
             ..Default::default()
         };
-        store::users::update(self.db.read(), &user.id, &update, &self.now_ts()).await?;
+        let mut tx = self.db.begin().await?;
+        store::users::update(&mut *tx, &user.id, &update, &self.now_ts()).await?;
+        let details = json!({"fields": ["selectedAccountId"]});
+        self.audit(
+            &mut tx,
+            Some(&actor.audit_label()),
+            Some(org_id),
+            "user.updated",
+            ("user", &user.id),
+            details,
+        )
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 

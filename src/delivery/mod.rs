@@ -70,14 +70,19 @@ impl Worker {
     pub async fn deliver_due(&self) -> anyhow::Result<usize> {
         let now = self.core.clock.now();
         let lease = crate::core::clock::format_ts(now + LEASE);
-        let mut tx = self.core.db.begin().await?;
-        let batch =
-            store::outbox::claim_due(&mut *tx, &crate::core::clock::format_ts(now), &lease, BATCH)
-                .await?;
-        tx.commit().await?;
+        let now = crate::core::clock::format_ts(now);
+        let batch = store::outbox::claim_due(self.core.db.write(), &now, &lease, BATCH).await?;
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        // Deliver the whole batch, then record every outcome in one transaction: the single
+        // SQLite writer is shared with the request path, so fewer write transactions matter.
+        let mut outcomes = Vec::with_capacity(batch.len());
         for row in &batch {
-            let result = self.deliver(row).await;
-            let mut tx = self.core.db.begin().await?;
+            outcomes.push(self.deliver(row).await);
+        }
+        let mut tx = self.core.db.begin().await?;
+        for (row, result) in batch.iter().zip(outcomes) {
             match result {
                 Ok(()) => store::outbox::mark_sent(&mut *tx, &row.id, &self.core.now_ts()).await?,
                 Err(e) => {
@@ -94,8 +99,8 @@ impl Worker {
                     .await?;
                 }
             }
-            tx.commit().await?;
         }
+        tx.commit().await?;
         if !batch.is_empty() {
             metrics::counter!("usher_outbox_processed_total").increment(batch.len() as u64);
         }

@@ -131,6 +131,11 @@ impl Db {
         &self.reader
     }
 
+    /// Pool for a single self-contained write statement (atomic on its own, no transaction needed).
+    pub fn write(&self) -> &AnyPool {
+        &self.writer
+    }
+
     /// Starts a write transaction. On SQLite, `BEGIN IMMEDIATE` would be ideal, but the single
     /// writer connection already serializes writers, so a deferred transaction cannot deadlock.
     pub async fn begin(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
