@@ -217,10 +217,14 @@ impl Core {
         .await?)
     }
 
-    /// SOLAPI #26: pending invitations addressed to the caller's e-mail.
+    /// SOLAPI #26: pending invitations addressed to the caller's e-mail. Only once that e-mail
+    /// is verified: otherwise anyone could set their address to someone else's and read that
+    /// person's invitations (SOLAPI lets UNVERIFIED members call this; usher does not).
     pub async fn my_invitations(&self, actor: &Actor) -> CoreResult<Vec<InvitationDetail>> {
-        actor.require_status(&[user_status::ACTIVE, user_status::UNVERIFIED])?;
         let user = actor.person()?;
+        if user.status != user_status::ACTIVE {
+            return Err(CoreError::Unverified);
+        }
         let email = super::email::normalize(&user.email);
         Ok(
             store::invitations::pending_details_for_email(self.db.read(), &email, &self.now_ts())
@@ -239,8 +243,10 @@ impl Core {
         let row = self.find_invitation(r).await?;
         if let Reference::Id(_) = r {
             let actor = actor.ok_or(CoreError::NotFound)?;
+            // The invitee, by a *verified* e-mail (an unverified one proves nothing).
             let is_invitee = actor.user.as_ref().is_some_and(|u| {
-                super::email::normalize(&u.email) == super::email::normalize(&row.email)
+                u.status == user_status::ACTIVE
+                    && super::email::normalize(&u.email) == super::email::normalize(&row.email)
             });
             let is_owner = match self.access(actor, &row.org_id).await {
                 Ok(a) => a.roles.allows(Permission::ManageInvitations),

@@ -203,7 +203,17 @@ impl Core {
         actor: &Actor,
         change: &ProfileChange,
     ) -> CoreResult<UserRow> {
-        actor.require_status(&[user_status::ACTIVE])?;
+        // An unverified member may still correct their e-mail (a typo would otherwise lock them
+        // out); everything else needs an ACTIVE member, as SOLAPI's table says.
+        let email_only = change.name.is_none()
+            && change.selected_org_id.is_none()
+            && change.phone_number.is_none()
+            && change.extra_phone_number.is_none();
+        if email_only && change.email.is_some() {
+            actor.require_status(&[user_status::ACTIVE, user_status::UNVERIFIED])?;
+        } else {
+            actor.require_status(&[user_status::ACTIVE])?;
+        }
         let user = actor.person()?;
         let name = change
             .name

@@ -496,3 +496,39 @@ async fn fifty_concurrent_sign_ups_through_one_invitation_make_exactly_one_user(
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn claiming_someone_elses_email_does_not_reveal_their_invitations() {
+    let app = TestApp::spawn().await;
+    let (id, _) = app.invite("victim@example.com", "MEMBER").await;
+    let attacker = app.other_org("attacker@example.com").await;
+    let session = app.login("attacker@example.com", &attacker.password).await;
+    let r = app
+        .put(
+            "/users/v1/member/email",
+            &session,
+            json!({"email": "victim@example.com"}),
+        )
+        .await;
+    assert_eq!(r.assert_ok()["status"], "UNVERIFIED");
+    app.get("/users/v1/invitations", &session)
+        .await
+        .assert_error(403, "UnverifiedMember");
+    app.get(&format!("/users/v1/invitations/{id}"), &session)
+        .await
+        .assert_error(404, "ResourceNotFound");
+    app.post(&format!("/users/v1/invitations/{id}"), &session, json!({}))
+        .await
+        .assert_error(403, "UnverifiedMember");
+
+    // A typo can still be corrected while unverified.
+    let fixed = app
+        .put(
+            "/users/v1/member/email",
+            &session,
+            json!({"email": "attacker2@example.com"}),
+        )
+        .await;
+    assert_eq!(fixed.assert_ok()["email"], "attacker2@example.com");
+    app.stop().await;
+}
