@@ -8,19 +8,26 @@ use serde_json::Value;
 
 use crate::helpers::TestApp;
 
-/// A virtual environment with the SDK; created once per target folder.
-fn venv_python() -> PathBuf {
+/// A virtual environment with the SDK; created once per target folder. Without python3 or
+/// PyPI the test cannot run: in CI (`CI` set) that fails the test; on a developer's machine
+/// with only the Rust toolchain it says so loudly and skips.
+fn venv_python() -> Option<PathBuf> {
     let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("solapi-venv");
     let python = venv.join("bin/python");
     let marker = venv.join("solapi-5.0.3.installed");
-    if !marker.exists() {
-        let status = Command::new("python3")
+    if marker.exists() {
+        return Some(python);
+    }
+    let setup = || -> Result<(), String> {
+        let venv_ok = Command::new("python3")
             .args(["-m", "venv"])
             .arg(&venv)
             .status()
-            .expect("python3 is needed for the SDK test");
-        assert!(status.success(), "python3 -m venv failed");
-        let status = Command::new(&python)
+            .map_err(|e| format!("python3: {e}"))?;
+        if !venv_ok.success() {
+            return Err("python3 -m venv failed".into());
+        }
+        let pip = Command::new(&python)
             .args([
                 "-m",
                 "pip",
@@ -30,16 +37,29 @@ fn venv_python() -> PathBuf {
                 "solapi==5.0.3",
             ])
             .status()
-            .expect("pip runs");
-        assert!(status.success(), "pip install solapi==5.0.3 failed");
-        std::fs::write(&marker, "").unwrap();
+            .map_err(|e| format!("pip: {e}"))?;
+        if !pip.success() {
+            return Err("pip install solapi==5.0.3 failed (is PyPI reachable?)".into());
+        }
+        std::fs::write(&marker, "").map_err(|e| e.to_string())
+    };
+    match setup() {
+        Ok(()) => Some(python),
+        Err(why) if std::env::var_os("CI").is_some() => {
+            panic!("the SOLAPI SDK test cannot run in CI: {why}")
+        }
+        Err(why) => {
+            eprintln!(
+                "SKIPPED the official SOLAPI Python SDK test: {why}. Install python3 (with venv and pip) to run it."
+            );
+            None
+        }
     }
-    python
 }
 
-fn run_sdk(app: &TestApp, args: &[&str]) -> Value {
+fn run_sdk(python: &PathBuf, app: &TestApp, args: &[&str]) -> Value {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/api/solapi_sdk.py");
-    let out = Command::new(venv_python())
+    let out = Command::new(python)
         .arg(script)
         .args(args)
         .env("BASE", &app.base)
@@ -58,11 +78,14 @@ fn run_sdk(app: &TestApp, args: &[&str]) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_official_python_sdk_drives_the_invitation_lifecycle() {
+    let Some(python) = tokio::task::block_in_place(venv_python) else {
+        return;
+    };
     let app = TestApp::spawn().await;
     // The blocking subprocess runs off the runtime so the in-process server keeps serving.
     let r = {
         let app = &app;
-        tokio::task::block_in_place(|| run_sdk(app, &["lifecycle"]))
+        tokio::task::block_in_place(|| run_sdk(&python, app, &["lifecycle"]))
     };
     assert!(
         r["header"]
@@ -91,7 +114,7 @@ async fn the_official_python_sdk_drives_the_invitation_lifecycle() {
         .await;
     let s = {
         let app = &app;
-        tokio::task::block_in_place(|| run_sdk(app, &["signup", &token]))
+        tokio::task::block_in_place(|| run_sdk(&python, app, &["signup", &token]))
     };
     let account = &s["signup"]["ok"];
     assert_eq!(account["accountId"], app.owner.org_id.as_str(), "{s}");
