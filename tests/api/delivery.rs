@@ -68,9 +68,18 @@ async fn every_queued_message_is_delivered_once_with_a_stable_message_id() {
             1
         );
     }
-    let sent = app
-        .scalar("SELECT COUNT(*) FROM outbox WHERE state = $1", "SENT")
-        .await;
+    // The file is written before the worker records the message as SENT (at-least-once), so
+    // wait for the record too.
+    let mut sent = 0;
+    for _ in 0..200 {
+        sent = app
+            .scalar("SELECT COUNT(*) FROM outbox WHERE state = $1", "SENT")
+            .await;
+        if sent == 5 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
     assert_eq!(sent, 5);
     let files: Vec<_> = std::fs::read_dir(app.mail_dir())
         .unwrap()
