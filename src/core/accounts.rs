@@ -138,6 +138,7 @@ impl Core {
 
     /// SOLAPI #15: any member reads the organization.
     pub async fn get_org(&self, actor: &Actor, org_id: &str) -> CoreResult<OrgDetail> {
+        actor.require_status(user_status::MAY_READ)?;
         self.access(actor, org_id)
             .await?
             .require(Permission::ReadOrganization)?;
@@ -151,6 +152,7 @@ impl Core {
         start_key: Option<&str>,
         limit: i64,
     ) -> CoreResult<(Vec<MyOrgRow>, Option<String>)> {
+        actor.require_status(user_status::MAY_READ)?;
         let user = actor.person()?;
         let mut rows =
             store::orgs::orgs_of_user(self.db.read(), &user.id, start_key, limit + 1).await?;
@@ -241,6 +243,7 @@ impl Core {
         start_key: Option<&str>,
         limit: usize,
     ) -> CoreResult<(Vec<MemberRow>, Option<String>)> {
+        actor.require_status(user_status::MAY_READ)?;
         let access = self.access(actor, org_id).await?;
         access.require(Permission::ReadOrganization)?;
         access.require_active_org()?;
@@ -272,6 +275,7 @@ impl Core {
         org_id: &str,
         member_id: &str,
     ) -> CoreResult<MemberRow> {
+        actor.require_status(user_status::MAY_READ)?;
         self.access(actor, org_id)
             .await?
             .require(Permission::ReadOrganization)?;
@@ -351,7 +355,7 @@ impl Core {
         org_id: &str,
         member_id: &str,
     ) -> CoreResult<MemberRow> {
-        actor.require_status(&[user_status::ACTIVE, user_status::UNVERIFIED])?;
+        actor.require_status(user_status::MAY_READ)?;
         let access = self.access(actor, org_id).await?;
         let is_self = actor.user.as_ref().is_some_and(|u| u.id == member_id);
         if !is_self {

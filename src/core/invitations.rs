@@ -279,7 +279,7 @@ impl Core {
             ));
         }
         let user = actor.person()?;
-        actor.require_status(&[user_status::ACTIVE, user_status::UNVERIFIED])?;
+        actor.require_status(user_status::MAY_READ)?;
         let row = self.find_invitation(r).await?;
         if super::email::normalize(&user.email) != super::email::normalize(&row.email) {
             return Err(match r {

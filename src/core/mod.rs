@@ -54,6 +54,8 @@ pub mod user_status {
     pub const UNVERIFIED: &str = "UNVERIFIED";
     pub const ACTIVE: &str = "ACTIVE";
     pub const INACTIVE: &str = "INACTIVE";
+    /// Who may read (SOLAPI's 회원 상태 column of the read endpoints): everyone but dormant members.
+    pub const MAY_READ: &[&str] = &[ACTIVE, UNVERIFIED];
 }
 
 /// Who is calling, as the auth layer established it.

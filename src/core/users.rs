@@ -190,6 +190,7 @@ impl Core {
 
     /// The caller's own record, fresh from the database.
     pub async fn me(&self, actor: &Actor) -> CoreResult<UserRow> {
+        actor.require_status(user_status::MAY_READ)?;
         let user = actor.person()?;
         store::users::by_id(self.db.read(), &user.id)
             .await?
@@ -210,7 +211,7 @@ impl Core {
             && change.phone_number.is_none()
             && change.extra_phone_number.is_none();
         if email_only && change.email.is_some() {
-            actor.require_status(&[user_status::ACTIVE, user_status::UNVERIFIED])?;
+            actor.require_status(user_status::MAY_READ)?;
         } else {
             actor.require_status(&[user_status::ACTIVE])?;
         }
@@ -503,7 +504,20 @@ impl Core {
     /// Ends the session holding `token`.
     pub async fn logout(&self, token: &str) -> CoreResult<()> {
         let mut tx = self.db.begin().await?;
-        store::users::delete_session(&mut *tx, &self.crypto.token_digest(token)).await?;
+        if let Some(user_id) =
+            store::users::delete_session(&mut *tx, &self.crypto.token_digest(token)).await?
+        {
+            let label = format!("user:{user_id}");
+            self.audit(
+                &mut tx,
+                Some(&label),
+                None,
+                "session.ended",
+                ("user", &user_id),
+                json!({}),
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(())
     }

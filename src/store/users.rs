@@ -182,15 +182,15 @@ pub async fn sessions_of<'e, E: Executor<'e, Database = Any>>(
     .await
 }
 
+/// Deletes a session; returns its user, if there was one.
 pub async fn delete_session<'e, E: Executor<'e, Database = Any>>(
     db: E,
     token_digest: &str,
-) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query("DELETE FROM sessions WHERE token_digest = $1")
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("DELETE FROM sessions WHERE token_digest = $1 RETURNING user_id")
         .bind(token_digest)
-        .execute(db)
-        .await?
-        .rows_affected())
+        .fetch_optional(db)
+        .await
 }
 
 pub async fn delete_sessions_of<'e, E: Executor<'e, Database = Any>>(

@@ -36,6 +36,11 @@ async fn logout_ends_the_session() {
     app.get("/users/v1/member", &session)
         .await
         .assert_error(401, "Unauthorized");
+    let actions = app.audit_actions(&app.owner.user_id).await;
+    assert!(
+        actions.ends_with(&["session.created".to_owned(), "session.ended".to_owned()]),
+        "{actions:?}"
+    );
     app.stop().await;
 }
 

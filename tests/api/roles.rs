@@ -134,7 +134,7 @@ async fn each_role_gets_exactly_the_permissions_of_the_table() {
 }
 
 #[tokio::test]
-async fn only_an_owner_invites_an_owner_and_a_new_owner_can_manage() {
+async fn a_member_who_joined_as_owner_manages_invitations() {
     let app = TestApp::spawn().await;
     let (new_owner, _) = app.join("boss2@example.com", "OWNER").await;
     let r = app

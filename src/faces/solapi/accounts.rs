@@ -10,7 +10,6 @@ use super::extract::{Body, Caller, PathParam, QueryPairs, eq_filters, filter_val
 use super::views::{Account, AccountList, AccountListItem, AccountMember, MemberList, Success};
 use crate::core::accounts::{MemberChange, MemberFilter};
 use crate::core::roles::Role;
-use crate::core::user_status;
 use crate::faces::AppState;
 
 /// Parses a SOLAPI role name (OWNER, DEVELOPER, MEMBER).
@@ -64,7 +63,6 @@ pub async fn list_accounts(
     Caller(actor): Caller,
     QueryPairs(q): QueryPairs,
 ) -> Result<Json<AccountList>, ApiError> {
-    actor.require_status(&[user_status::ACTIVE, user_status::UNVERIFIED])?;
     let f = eq_filters(q, &["limit", "startKey"])?;
     let limit = parse_limit(filter_value(&f, "limit"), 20)?;
     let start_key = filter_value(&f, "startKey");
@@ -88,7 +86,6 @@ pub async fn get_account(
     Caller(actor): Caller,
     PathParam(account_id): PathParam<String>,
 ) -> Result<Json<Account>, ApiError> {
-    actor.require_status(&[user_status::ACTIVE, user_status::UNVERIFIED])?;
     Ok(Json(Account::from(
         &app.core.get_org(&actor, &account_id).await?,
     )))
@@ -147,7 +144,6 @@ pub async fn list_members(
     PathParam(account_id): PathParam<String>,
     QueryPairs(q): QueryPairs,
 ) -> Result<Json<MemberList>, ApiError> {
-    actor.require_status(&[user_status::ACTIVE, user_status::UNVERIFIED])?;
     let f = eq_filters(
         q,
         &[
@@ -188,7 +184,6 @@ pub async fn get_account_member(
     Caller(actor): Caller,
     PathParam((account_id, member_id)): PathParam<(String, String)>,
 ) -> Result<Json<AccountMember>, ApiError> {
-    actor.require_status(&[user_status::ACTIVE, user_status::UNVERIFIED])?;
     Ok(Json(AccountMember::new(
         &app.core.get_member(&actor, &account_id, &member_id).await?,
         true,
@@ -260,7 +255,6 @@ pub async fn get_me(
     Caller(actor): Caller,
     PathParam(account_id): PathParam<String>,
 ) -> Result<Json<AccountMember>, ApiError> {
-    actor.require_status(&[user_status::ACTIVE, user_status::UNVERIFIED])?;
     Ok(Json(AccountMember::new(
         &app.core
             .get_member(&actor, &account_id, &my_id(&actor)?)

@@ -8,8 +8,8 @@ use utoipa::ToSchema;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{Body, Caller};
 use super::views::Member;
+use crate::core::Actor;
 use crate::core::users::ProfileChange;
-use crate::core::{Actor, user_status};
 use crate::faces::AppState;
 use crate::store::rows::UserRow;
 
@@ -25,7 +25,6 @@ pub async fn get_member(
     State(app): State<AppState>,
     Caller(actor): Caller,
 ) -> Result<Json<Member>, ApiError> {
-    actor.require_status(&[user_status::ACTIVE, user_status::UNVERIFIED])?;
     let user = app.core.me(&actor).await?;
     member_view(&app, &user).await
 }
