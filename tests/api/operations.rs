@@ -69,6 +69,17 @@ async fn the_openapi_document_lists_every_endpoint_and_the_browser_works_offline
         !html.contains("https://"),
         "the browser loads nothing from the network"
     );
+    let init = app
+        .client
+        .get(format!("{}/docs/swagger-initializer.js", app.base))
+        .send()
+        .await
+        .unwrap();
+    let js = init.text().await.unwrap();
+    assert!(
+        js.contains("\"url\": \"/openapi.json\"") && !js.contains("https://"),
+        "{js}"
+    );
     app.stop().await;
 }
 
