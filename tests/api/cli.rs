@@ -28,6 +28,14 @@ fn usher(data: &std::path::Path) -> Command {
     c
 }
 
+/// `usher admin bootstrap --email EMAIL --json` on a data folder.
+fn bootstrap(data: &std::path::Path, email: &str) -> std::process::Output {
+    usher(data)
+        .args(["admin", "bootstrap", "--email", email, "--json"])
+        .output()
+        .unwrap()
+}
+
 struct Server(Child);
 
 impl Drop for Server {
@@ -126,16 +134,7 @@ fn bootstrap_prints_one_json_object_and_is_safe_while_the_server_runs() {
             .unwrap(),
     );
     wait_ready(port);
-    let out = usher(dir.path())
-        .args([
-            "admin",
-            "bootstrap",
-            "--email",
-            "script@example.com",
-            "--json",
-        ])
-        .output()
-        .unwrap();
+    let out = bootstrap(dir.path(), "script@example.com");
     assert!(
         out.status.success(),
         "{}",
@@ -162,16 +161,7 @@ fn bootstrap_prints_one_json_object_and_is_safe_while_the_server_runs() {
     );
     assert_eq!(status, 200);
     assert_eq!(member["email"], "script@example.com");
-    let again = usher(dir.path())
-        .args([
-            "admin",
-            "bootstrap",
-            "--email",
-            "script@example.com",
-            "--json",
-        ])
-        .output()
-        .unwrap();
+    let again = bootstrap(dir.path(), "script@example.com");
     assert!(
         !again.status.success(),
         "a second owner with the same e-mail is refused"
