@@ -64,7 +64,7 @@ impl Default for Config {
             listen: "127.0.0.1:8080".into(),
             data_dir: PathBuf::from("./usher-data"),
             database_url: None,
-            database_max_connections: 4,
+            database_max_connections: 8,
             database_connect_timeout_secs: 5,
             master_key: None,
             public_url: None,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use time::Duration;
 
-use crate::core::credentials::KeyCache;
+use crate::core::credentials::{ACTOR_CACHE_TTL, ActorCache, KEY_CACHE_TTL, KeyCache};
 use crate::core::{Actor, Core, CoreError};
 
 /// Why a request is not authenticated; the faces name these in their dialects.
@@ -51,6 +51,7 @@ pub struct HmacWindow {
 pub struct Authenticator {
     core: Arc<Core>,
     pub keys: KeyCache,
+    actors: ActorCache,
     replay: replay::ReplayCache,
     window: HmacWindow,
 }
@@ -65,7 +66,8 @@ impl Authenticator {
     pub fn new(core: Arc<Core>, window: HmacWindow) -> Self {
         Authenticator {
             core,
-            keys: KeyCache::default(),
+            keys: KeyCache::new(KEY_CACHE_TTL),
+            actors: ActorCache::new(ACTOR_CACHE_TTL),
             replay: replay::ReplayCache::default(),
             window,
         }
@@ -127,7 +129,7 @@ impl Authenticator {
             return Err(AuthError::DuplicatedSignature);
         }
         self.core
-            .actor_for_key(&key)
+            .actor_for_key(&self.actors, &key)
             .await?
             .ok_or(AuthError::InvalidApiKey)
     }

@@ -33,46 +33,89 @@ impl std::fmt::Debug for ActiveKey {
     }
 }
 
-/// In-process key cache. Entries live `ttl`; revocation through this process drops the entry at
-/// once, and other processes (several instances on one database) see it within `ttl`.
-#[derive(Default)]
-pub struct KeyCache {
-    entries: RwLock<HashMap<String, (Option<ActiveKey>, Instant)>>,
+/// A small in-process cache of what authentication looks up on every request, keyed by key id.
+///
+/// An entry is used while it is younger than `ttl` and, where the caller passes one, while the
+/// database's write generation ([`crate::store::Db::generation`]) has not moved since the entry
+/// was read: any write transaction committed by this process invalidates it at once. Writes by
+/// other processes (several instances on one database) are seen within `ttl`.
+pub struct BriefCache<V> {
+    ttl: StdDuration,
+    entries: RwLock<HashMap<String, Entry<V>>>,
 }
 
-const KEY_CACHE_TTL: StdDuration = StdDuration::from_secs(5);
+struct Entry<V> {
+    value: V,
+    at: Instant,
+    generation: u64,
+}
 
-impl KeyCache {
-    fn get(&self, id: &str) -> Option<Option<ActiveKey>> {
-        let map = self.entries.read().expect("key cache lock");
-        map.get(id)
-            .filter(|(_, at)| at.elapsed() < KEY_CACHE_TTL)
-            .map(|(k, _)| k.clone())
+impl<V: Clone> BriefCache<V> {
+    pub fn new(ttl: StdDuration) -> Self {
+        BriefCache {
+            ttl,
+            entries: RwLock::default(),
+        }
     }
 
-    fn put(&self, id: &str, key: Option<ActiveKey>) {
-        let mut map = self.entries.write().expect("key cache lock");
+    fn get(&self, id: &str, generation: u64) -> Option<V> {
+        let map = self.entries.read().expect("cache lock");
+        map.get(id)
+            .filter(|e| e.generation == generation && e.at.elapsed() < self.ttl)
+            .map(|e| e.value.clone())
+    }
+
+    fn put(&self, id: &str, value: V, generation: u64) {
+        let mut map = self.entries.write().expect("cache lock");
         if map.len() > 100_000 {
-            map.retain(|_, (_, at)| at.elapsed() < KEY_CACHE_TTL);
+            map.retain(|_, e| e.at.elapsed() < self.ttl);
         }
-        map.insert(id.to_owned(), (key, Instant::now()));
+        let at = Instant::now();
+        map.insert(
+            id.to_owned(),
+            Entry {
+                value,
+                at,
+                generation,
+            },
+        );
     }
 
     pub fn forget(&self, id: &str) {
-        self.entries.write().expect("key cache lock").remove(id);
+        self.entries.write().expect("cache lock").remove(id);
     }
 
-    /// Drops the cached keys a member held in an organization (they are deleted when they leave).
-    pub fn forget_member(&self, org_id: &str, user_id: &str) {
+    fn forget_where(&self, pred: impl Fn(&V) -> bool) {
         self.entries
             .write()
-            .expect("key cache lock")
-            .retain(|_, (k, _)| {
-                !k.as_ref()
-                    .is_some_and(|k| k.org_id == org_id && k.user_id.as_deref() == Some(user_id))
-            });
+            .expect("cache lock")
+            .retain(|_, e| !pred(&e.value));
     }
 }
+
+/// Keys by public id (`None`: no such key). Revocation through this process drops the entry at
+/// once; keys do not follow the write generation, since nothing but revocation changes them.
+pub type KeyCache = BriefCache<Option<ActiveKey>>;
+
+/// How long other instances may go on trusting a revoked key.
+pub const KEY_CACHE_TTL: StdDuration = StdDuration::from_secs(5);
+
+impl KeyCache {
+    /// Drops the cached keys a member held in an organization (they are deleted when they leave).
+    pub fn forget_member(&self, org_id: &str, user_id: &str) {
+        self.forget_where(|k| {
+            k.as_ref()
+                .is_some_and(|k| k.org_id == org_id && k.user_id.as_deref() == Some(user_id))
+        });
+    }
+}
+
+/// The actor a key stands for (its user and the user's access to the key's organization), by key
+/// id. Bound to the write generation, so a role change, a removal or a suspension made through
+/// this process applies to the very next request; made through another instance, within a second.
+pub type ActorCache = BriefCache<Option<Actor>>;
+
+pub const ACTOR_CACHE_TTL: StdDuration = StdDuration::from_secs(1);
 
 /// A freshly created key: the only time its secret is shown.
 #[derive(Debug, Clone)]
@@ -109,7 +152,7 @@ impl Core {
         if id.is_empty() || id.len() > 64 {
             return Ok(None);
         }
-        if let Some(hit) = cache.get(id) {
+        if let Some(hit) = cache.get(id, 0) {
             return Ok(hit);
         }
         let key = match store::credentials::by_id(self.db.read(), id).await? {
@@ -125,13 +168,29 @@ impl Core {
             }
             None => None,
         };
-        cache.put(id, key.clone());
+        cache.put(id, key.clone(), 0);
         Ok(key)
     }
 
     /// The actor an authenticated key stands for. A key that acts as its user stops working when
     /// the user does (deleted) — and, through [`Core::access`], when the user leaves the organization.
-    pub async fn actor_for_key(&self, key: &ActiveKey) -> CoreResult<Option<Actor>> {
+    pub async fn actor_for_key(
+        &self,
+        cache: &ActorCache,
+        key: &ActiveKey,
+    ) -> CoreResult<Option<Actor>> {
+        // Read the generation before the database: a write committed after this point makes the
+        // entry stale even if the read below already saw the state before it.
+        let generation = self.db.generation();
+        if let Some(hit) = cache.get(&key.id, generation) {
+            return Ok(hit);
+        }
+        let actor = self.load_actor_for_key(key).await?;
+        cache.put(&key.id, actor.clone(), generation);
+        Ok(actor)
+    }
+
+    async fn load_actor_for_key(&self, key: &ActiveKey) -> CoreResult<Option<Actor>> {
         let scope = KeyScope {
             key_id: key.id.clone(),
             org_id: key.org_id.clone(),

@@ -165,6 +165,16 @@ impl Core {
             now: &row.created_at,
             expires_at: &row.expires_at,
         };
+        let mail = self.seal_mail(
+            email.as_str(),
+            Mail::Invitation {
+                org_name: &access.org_name,
+                inviter_name: inviter.map(|u| u.name.as_str()),
+                role: roles.solapi_role().as_str(),
+                expires_at: &row.expires_at,
+                token: &token,
+            },
+        )?;
         let mut tx = self.db.begin().await?;
         if !store::invitations::insert(&mut *tx, &new).await? {
             // A pending invitation exists. If it is overdue, record its expiry and try once more.
@@ -184,14 +194,7 @@ impl Core {
             details,
         )
         .await?;
-        let mail = Mail::Invitation {
-            org_name: &access.org_name,
-            inviter_name: inviter.map(|u| u.name.as_str()),
-            role: roles.solapi_role().as_str(),
-            expires_at: &row.expires_at,
-            token: &token,
-        };
-        self.queue_mail(&mut tx, email.as_str(), mail).await?;
+        self.queue_sealed(&mut tx, mail).await?;
         tx.commit().await?;
         self.outbox_wakeup.notify_one();
         Ok(Sent { invitation: row })
@@ -208,13 +211,10 @@ impl Core {
         let access = self.access(actor, org_id).await?;
         access.require(Permission::ManageInvitations)?;
         access.require_active_org()?;
-        Ok(store::invitations::pending_details_of_org(
-            self.db.read(),
-            org_id,
-            &self.now_ts(),
-            filter,
+        Ok(
+            store::invitations::pending_details_of_org(&self.db, org_id, &self.now_ts(), filter)
+                .await?,
         )
-        .await?)
     }
 
     /// SOLAPI #26: pending invitations addressed to the caller's e-mail. Only once that e-mail
@@ -226,10 +226,7 @@ impl Core {
             return Err(CoreError::Unverified);
         }
         let email = super::email::normalize(&user.email);
-        Ok(
-            store::invitations::pending_details_for_email(self.db.read(), &email, &self.now_ts())
-                .await?,
-        )
+        Ok(store::invitations::pending_details_for_email(&self.db, &email, &self.now_ts()).await?)
     }
 
     /// SOLAPI #27: one pending invitation. Through the token anyone holding it may look (it is

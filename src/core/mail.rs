@@ -126,7 +126,42 @@ impl Mail<'_> {
     }
 }
 
+/// A rendered e-mail, encrypted for the outbox, ready to be written in a transaction.
+pub struct SealedMail {
+    id: String,
+    to: String,
+    payload: String,
+}
+
 impl Core {
+    /// Renders and encrypts an e-mail. Done before the transaction that queues it, so that the
+    /// single writer is held for the statements only.
+    pub fn seal_mail(&self, to: &str, mail: Mail<'_>) -> CoreResult<SealedMail> {
+        let rendered = mail.render(to, &self.settings.public_url);
+        let id = self.new_id();
+        let payload = serde_json::to_vec(&rendered).map_err(anyhow::Error::from)?;
+        let payload = self.crypto.encrypt(&id, &payload);
+        Ok(SealedMail {
+            id,
+            to: to.to_owned(),
+            payload,
+        })
+    }
+
+    /// Queues a sealed e-mail in the caller's transaction.
+    pub async fn queue_sealed(&self, conn: &mut AnyConnection, mail: SealedMail) -> CoreResult<()> {
+        store::outbox::insert(
+            conn,
+            &mail.id,
+            KIND_EMAIL,
+            &mail.to,
+            &mail.payload,
+            &self.now_ts(),
+        )
+        .await?;
+        Ok(())
+    }
+
     /// Queues an e-mail in the caller's transaction.
     pub async fn queue_mail(
         &self,
@@ -134,12 +169,8 @@ impl Core {
         to: &str,
         mail: Mail<'_>,
     ) -> CoreResult<()> {
-        let rendered = mail.render(to, &self.settings.public_url);
-        let id = self.new_id();
-        let payload = serde_json::to_vec(&rendered).map_err(anyhow::Error::from)?;
-        let sealed = self.crypto.encrypt(&id, &payload);
-        store::outbox::insert(conn, &id, KIND_EMAIL, to, &sealed, &self.now_ts()).await?;
-        Ok(())
+        let sealed = self.seal_mail(to, mail)?;
+        self.queue_sealed(conn, sealed).await
     }
 }
 

@@ -66,7 +66,7 @@ pub struct Actor {
     /// Set when acting through an API key: the key restricts the caller to its organization.
     pub key: Option<KeyScope>,
     /// The caller's access to the key's organization, resolved with the credential in the same
-    /// query (saves a round trip on every key-authenticated request; never cached beyond it).
+    /// query (saves a round trip on every key-authenticated request; see `credentials::ActorCache`).
     pub resolved: Option<Access>,
 }
 
@@ -163,6 +163,11 @@ impl Core {
             && k.org_id != org_id
         {
             return Err(CoreError::NotFound);
+        }
+        if let Some(a) = &actor.resolved
+            && a.org_id == org_id
+        {
+            return Ok(a.clone());
         }
         match &actor.user {
             Some(u) => {

@@ -82,9 +82,10 @@ impl Worker {
             outcomes.push(self.deliver(row).await);
         }
         let mut tx = self.core.db.begin().await?;
+        let mut sent = Vec::with_capacity(batch.len());
         for (row, result) in batch.iter().zip(outcomes) {
             match result {
-                Ok(()) => store::outbox::mark_sent(&mut *tx, &row.id, &self.core.now_ts()).await?,
+                Ok(()) => sent.push(row.id.as_str()),
                 Err(e) => {
                     let retry = (row.attempts < MAX_ATTEMPTS).then(|| {
                         crate::core::clock::format_ts(self.core.clock.now() + backoff(row.attempts))
@@ -100,6 +101,7 @@ impl Worker {
                 }
             }
         }
+        store::outbox::mark_sent(&mut *tx, &sent, &self.core.now_ts()).await?;
         tx.commit().await?;
         if !batch.is_empty() {
             metrics::counter!("usher_outbox_processed_total").increment(batch.len() as u64);

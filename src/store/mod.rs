@@ -12,11 +12,14 @@ pub mod outbox;
 pub mod rows;
 pub mod users;
 
+use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{Any, AnyPool, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Transaction};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -43,6 +46,9 @@ pub struct Db {
     pub backend: Backend,
     reader: AnyPool,
     writer: AnyPool,
+    /// Moves when a write transaction of this process begins and after it commits; caches of
+    /// database state remember it and are stale once it has moved.
+    generation: Arc<AtomicU64>,
 }
 
 #[derive(Debug, Clone)]
@@ -92,6 +98,7 @@ impl Db {
                     backend,
                     reader,
                     writer,
+                    generation: Arc::default(),
                 })
             }
             Backend::Postgres => {
@@ -104,6 +111,7 @@ impl Db {
                     backend,
                     reader: pool.clone(),
                     writer: pool,
+                    generation: Arc::default(),
                 })
             }
         }
@@ -138,8 +146,42 @@ impl Db {
 
     /// Starts a write transaction. On SQLite, `BEGIN IMMEDIATE` would be ideal, but the single
     /// writer connection already serializes writers, so a deferred transaction cannot deadlock.
-    pub async fn begin(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
-        self.writer.begin().await
+    pub async fn begin(&self) -> Result<WriteTx, sqlx::Error> {
+        let tx = self.writer.begin().await?;
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        Ok(WriteTx {
+            tx,
+            generation: self.generation.clone(),
+        })
+    }
+
+    /// The write generation (see [`WriteTx`]). Equal values at two moments mean that this process
+    /// committed no write transaction in between.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// SQL returning the rows of `select` as one JSON array of objects (one row, one text
+    /// column). `select` must name every output column that `columns` lists; only TEXT and NULL
+    /// values are expected. The array's order is not guaranteed (an ordered aggregate costs
+    /// SQLite a sort it has already done for the subquery's `LIMIT`): callers sort.
+    pub fn json_array_sql<'a>(
+        &self,
+        select: &str,
+        columns: impl Iterator<Item = &'a str>,
+    ) -> String {
+        match self.backend {
+            Backend::Sqlite => {
+                let fields: Vec<String> = columns.map(|c| format!("'{c}', r.{c}")).collect();
+                format!(
+                    "SELECT COALESCE(json_group_array(json_object({})), '[]') FROM ({select}) AS r",
+                    fields.join(", ")
+                )
+            }
+            Backend::Postgres => {
+                format!("SELECT COALESCE(json_agg(r), '[]')::text FROM ({select}) AS r")
+            }
+        }
     }
 
     pub async fn ping(&self) -> bool {
@@ -149,6 +191,35 @@ impl Db {
     pub async fn close(&self) {
         self.writer.close().await;
         self.reader.close().await;
+    }
+}
+
+/// A write transaction. It moves the database's generation when it begins and again once it has
+/// committed, so that a value read from the database and cached under an earlier generation is
+/// never served after the commit returned, even if the read ran while the transaction was open.
+pub struct WriteTx {
+    tx: Transaction<'static, Any>,
+    generation: Arc<AtomicU64>,
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        let done = self.tx.commit().await;
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        done
+    }
+}
+
+impl Deref for WriteTx {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
     }
 }
 

@@ -1,6 +1,6 @@
 //! The outbox: rows written in the transaction that causes them, delivered by a worker.
 
-use sqlx::{Any, Executor};
+use sqlx::{Any, AssertSqlSafe, Executor};
 
 use super::rows::OutboxRow;
 
@@ -48,16 +48,26 @@ pub async fn claim_due<'e, E: Executor<'e, Database = Any>>(
     .await
 }
 
+/// Records successful deliveries, in one statement however many there are.
 pub async fn mark_sent<'e, E: Executor<'e, Database = Any>>(
     db: E,
-    id: &str,
+    ids: &[&str],
     now: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE outbox SET state = 'SENT', sent_at = $2, last_error = NULL WHERE id = $1")
-        .bind(id)
-        .bind(now)
-        .execute(db)
-        .await?;
+    if ids.is_empty() {
+        return Ok(());
+    }
+    // Only placeholders are generated; the ids themselves are bound.
+    let placeholders: Vec<String> = (2..ids.len() + 2).map(|n| format!("${n}")).collect();
+    let sql = format!(
+        "UPDATE outbox SET state = 'SENT', sent_at = $1, last_error = NULL WHERE id IN ({})",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query(AssertSqlSafe(sql)).bind(now);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    query.execute(db).await?;
     Ok(())
 }
 

@@ -48,7 +48,7 @@ pub struct MyOrgRow {
     pub my_name: String,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct InvitationRow {
     pub id: String,
     pub org_id: String,

@@ -146,3 +146,31 @@ async fn a_member_who_joined_as_owner_manages_invitations() {
     r.assert_ok();
     app.stop().await;
 }
+
+/// Authentication caches what a key stands for (docs/benchmarks.md), but never past a change made
+/// through this server: a demoted owner's key loses the owner's rights on its very next request.
+#[tokio::test]
+async fn a_demotion_applies_to_the_next_request_of_the_demoted_owners_key() {
+    let app = TestApp::spawn().await;
+    let org = app.owner.org_id.clone();
+    let (second_owner, second_id) = app.join("boss2@example.com", "OWNER").await;
+    let keys = format!("/usher/v1/accounts/{org}/api-keys");
+    let created = app.post(&keys, &second_owner, json!({})).await;
+    let c = created.assert_ok();
+    let key = Auth::Key(
+        c["apiKey"].as_str().unwrap().to_owned(),
+        c["apiSecret"].as_str().unwrap().to_owned(),
+    );
+    let invitations = format!("/users/v1/accounts/{org}/invitations");
+    app.get(&invitations, &key).await.assert_ok();
+    app.get(&invitations, &key).await.assert_ok();
+
+    let member = format!("/users/v1/accounts/{org}/members/{second_id}");
+    app.put(&member, &app.owner_key(), json!({"role": "MEMBER"}))
+        .await
+        .assert_ok();
+    app.get(&invitations, &key)
+        .await
+        .assert_error(403, "Forbidden");
+    app.stop().await;
+}
