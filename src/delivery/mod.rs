@@ -81,28 +81,31 @@ impl Worker {
         for row in &batch {
             outcomes.push(self.deliver(row).await);
         }
-        let mut tx = self.core.db.begin().await?;
         let mut sent = Vec::with_capacity(batch.len());
+        let mut failed = Vec::new();
         for (row, result) in batch.iter().zip(outcomes) {
             match result {
                 Ok(()) => sent.push(row.id.as_str()),
-                Err(e) => {
-                    let retry = (row.attempts < MAX_ATTEMPTS).then(|| {
-                        crate::core::clock::format_ts(self.core.clock.now() + backoff(row.attempts))
-                    });
-                    tracing::warn!(outbox.id = %row.id, attempts = row.attempts, parked = retry.is_none(), error = %e, "delivery failed");
-                    store::outbox::mark_failed(
-                        &mut *tx,
-                        &row.id,
-                        &format!("{e:#}"),
-                        retry.as_deref(),
-                    )
-                    .await?;
-                }
+                Err(e) => failed.push((row, e)),
             }
         }
-        store::outbox::mark_sent(&mut *tx, &sent, &self.core.now_ts()).await?;
-        tx.commit().await?;
+        let now = self.core.now_ts();
+        if failed.is_empty() {
+            // One statement is atomic by itself: no transaction needed.
+            store::outbox::mark_sent(self.core.db.write(), &sent, &now).await?;
+        } else {
+            let mut tx = self.core.db.begin().await?;
+            store::outbox::mark_sent(&mut *tx, &sent, &now).await?;
+            for (row, e) in failed {
+                let retry = (row.attempts < MAX_ATTEMPTS).then(|| {
+                    crate::core::clock::format_ts(self.core.clock.now() + backoff(row.attempts))
+                });
+                tracing::warn!(outbox.id = %row.id, attempts = row.attempts, parked = retry.is_none(), error = %e, "delivery failed");
+                let error = format!("{e:#}");
+                store::outbox::mark_failed(&mut *tx, &row.id, &error, retry.as_deref()).await?;
+            }
+            tx.commit().await?;
+        }
         if !batch.is_empty() {
             metrics::counter!("usher_outbox_processed_total").increment(batch.len() as u64);
         }
