@@ -126,6 +126,21 @@ impl Running {
     }
 }
 
+/// Records overdue invitations as EXPIRED every `every`, starting at once.
+async fn sweep(core: Arc<Core>, every: std::time::Duration, mut stop: watch::Receiver<bool>) {
+    loop {
+        match core.sweep_expired().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(expired = n, "expired invitations recorded"),
+            Err(e) => tracing::warn!(error = %e, "expiry sweep failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
 /// Starts everything on `listener`; returns once the server accepts connections.
 pub async fn start(config: &Config, listener: TcpListener) -> anyhow::Result<Running> {
     let core = open_core(config).await?;
@@ -153,6 +168,11 @@ pub async fn start(config: &Config, listener: TcpListener) -> anyhow::Result<Run
             }
         }
     }));
+    tasks.push(tokio::spawn(sweep(
+        core.clone(),
+        std::time::Duration::from_secs(config.sweep_interval_secs),
+        rx.clone(),
+    )));
 
     let addr = listener.local_addr()?;
     let app = crate::faces::router(state.clone(), config.max_body_bytes);

@@ -40,6 +40,8 @@ pub struct Config {
     /// Open sign-up (SOLAPI #1, #2); off = invitation-only.
     pub signup_open: bool,
     pub invitation_ttl_secs: i64,
+    /// How often `serve` records the expiry of overdue invitations (and emits their events).
+    pub sweep_interval_secs: u64,
     pub session_ttl_secs: i64,
     /// Lifetime of password-reset and e-mail verification links.
     pub token_ttl_secs: i64,
@@ -74,6 +76,7 @@ impl Default for Config {
             log_level: "info".into(),
             signup_open: false,
             invitation_ttl_secs: 30 * 24 * 3600,
+            sweep_interval_secs: 60,
             session_ttl_secs: 7 * 24 * 3600,
             token_ttl_secs: 24 * 3600,
             password_min_chars: 8,
@@ -103,6 +106,7 @@ const ENV_KEYS: &[&str] = &[
     "log_level",
     "signup_open",
     "invitation_ttl_secs",
+    "sweep_interval_secs",
     "session_ttl_secs",
     "token_ttl_secs",
     "password_min_chars",
@@ -167,6 +171,10 @@ impl Config {
         anyhow::ensure!(
             self.invitation_ttl_secs > 0 && self.session_ttl_secs > 0 && self.token_ttl_secs > 0,
             "lifetimes must be positive"
+        );
+        anyhow::ensure!(
+            self.sweep_interval_secs > 0,
+            "sweep_interval_secs must be positive"
         );
         anyhow::ensure!(
             self.hmac_future_tolerance_secs >= 0,

@@ -458,6 +458,86 @@ impl Core {
             .await
     }
 
+    /// The sweeper: records the expiry of every overdue pending invitation, each with its
+    /// `invitation.expired` audit event, in transactions of at most 500. Returns how many.
+    pub async fn sweep_expired(&self) -> CoreResult<usize> {
+        const BATCH: i64 = 500;
+        let mut total = 0;
+        loop {
+            let mut tx = self.db.begin().await?;
+            let expired =
+                store::invitations::expire_overdue(&mut *tx, &self.now_ts(), BATCH).await?;
+            for (id, org_id) in &expired {
+                self.audit(
+                    &mut tx,
+                    None,
+                    Some(org_id),
+                    "invitation.expired",
+                    ("invitation", id),
+                    json!({}),
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            total += expired.len();
+            if (expired.len() as i64) < BATCH {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// An owner resends a pending invitation: a new token (the link of every earlier e-mail stops
+    /// working), the expiry starts again, and a new e-mail goes out. An invitation that has
+    /// already expired is not revived: it answers as expired, and a new invitation replaces it.
+    pub async fn resend_invitation(&self, actor: &Actor, id: &str) -> CoreResult<InvitationRow> {
+        if !ids::is_id(id) {
+            return Err(CoreError::NotFound);
+        }
+        actor.require_status(&[user_status::ACTIVE])?;
+        let detail = store::invitations::detail_by_id(self.db.read(), id)
+            .await?
+            .ok_or(CoreError::NotFound)?;
+        let row = &detail.invitation;
+        let access = self.access(actor, &row.org_id).await?;
+        access.require(Permission::ManageInvitations)?;
+        access.require_active_org()?;
+        let token = random_token();
+        let expires_at = self.ts_in(self.settings.invitation_ttl);
+        let roles = Roles::from_stored(&row.roles);
+        let mail = self.seal_mail(
+            &row.email,
+            Mail::Invitation {
+                org_name: &detail.org_name,
+                inviter_name: detail.inviter_name.as_deref(),
+                role: roles.solapi_role().as_str(),
+                expires_at: &expires_at,
+                token: &token,
+            },
+        )?;
+        let digest = self.crypto.token_digest(&token);
+        let mut tx = self.db.begin().await?;
+        let Some(rotated) =
+            store::invitations::rotate(&mut *tx, id, &digest, &expires_at, &self.now_ts()).await?
+        else {
+            let why = self.why_not_pending(&mut tx, id).await?;
+            tx.commit().await?;
+            return Err(why);
+        };
+        self.audit(
+            &mut tx,
+            Some(&actor.audit_label()),
+            Some(&row.org_id),
+            "invitation.resent",
+            ("invitation", id),
+            json!({"expiresAt": expires_at}),
+        )
+        .await?;
+        self.queue_sealed(&mut tx, mail).await?;
+        tx.commit().await?;
+        self.outbox_wakeup.notify_one();
+        Ok(rotated)
+    }
+
     /// The invitee declines: by holding the token, or signed in with the invited e-mail.
     pub async fn decline_invitation(
         &self,

@@ -109,6 +109,47 @@ pub async fn expire_for<'e, E: Executor<'e, Database = Any>>(
     .await
 }
 
+/// Materializes the expiry of up to `limit` overdue pending invitations, oldest expiry first.
+/// Returns (id, organization) of each.
+pub async fn expire_overdue<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    now: &str,
+    limit: i64,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE invitations SET state = 'EXPIRED', updated_at = $1 \
+         WHERE id IN (SELECT id FROM invitations WHERE state = 'PENDING' AND expires_at <= $1 \
+                      ORDER BY expires_at, id LIMIT $2) \
+         RETURNING id, org_id",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// Resend: a new token digest and a new expiry for a PENDING, unexpired invitation. `None` when
+/// it is not (re-read it to say why).
+pub async fn rotate<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &str,
+    token_digest: &str,
+    expires_at: &str,
+    now: &str,
+) -> Result<Option<InvitationRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "UPDATE invitations SET token_digest = $2, expires_at = $3, updated_at = $4 \
+         WHERE id = $1 AND state = 'PENDING' AND expires_at > $4 RETURNING ",
+        invitation_columns!()
+    ))
+    .bind(id)
+    .bind(token_digest)
+    .bind(expires_at)
+    .bind(now)
+    .fetch_optional(db)
+    .await
+}
+
 /// The one transition statement: PENDING and unexpired → `to`. `None` means somebody else won,
 /// or the invitation is not pending (re-read it to say why).
 pub async fn transition<'e, E: Executor<'e, Database = Any>>(

@@ -532,3 +532,43 @@ async fn claiming_someone_elses_email_does_not_reveal_their_invitations() {
     assert_eq!(fixed.assert_ok()["email"], "attacker2@example.com");
     app.stop().await;
 }
+
+/// The sweeper records expiry without anybody touching the invitation: state EXPIRED and an
+/// `invitation.expired` audit event, once, for overdue invitations only.
+#[tokio::test]
+async fn the_sweeper_records_overdue_invitations_as_expired_once() {
+    let app = TestApp::spawn_with(|c| c.sweep_interval_secs = 1).await;
+    let (overdue, _) = app.invite("overdue@example.com", "MEMBER").await;
+    app.advance_clock(time::Duration::days(29));
+    let (fresh, _) = app.invite("fresh@example.com", "MEMBER").await;
+    app.advance_clock(time::Duration::days(1) + time::Duration::seconds(1));
+
+    let mut actions = Vec::new();
+    for _ in 0..100 {
+        actions = app.audit_actions(&overdue).await;
+        if actions.len() > 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(actions, ["invitation.created", "invitation.expired"]);
+    let row = usher::store::invitations::by_id(app.core().db.read(), &overdue)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.state, "EXPIRED");
+    // Another pass (and a read of the invitation) records nothing twice; the fresh one is untouched.
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    app.get(
+        &format!("/users/v1/invitations/{overdue}"),
+        &app.owner_key(),
+    )
+    .await
+    .assert_error(410, "InvitationExpired");
+    assert_eq!(
+        app.audit_actions(&overdue).await,
+        ["invitation.created", "invitation.expired"]
+    );
+    assert_eq!(app.audit_actions(&fresh).await, ["invitation.created"]);
+    app.stop().await;
+}

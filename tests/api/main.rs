@@ -11,5 +11,6 @@ mod invitations;
 mod members;
 mod native;
 mod operations;
+mod resend;
 mod roles;
 mod solapi_sdk;

@@ -26,6 +26,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(revoke_api_key))
         .routes(routes!(verify_email))
         .routes(routes!(decline_invitation))
+        .routes(routes!(resend_invitation))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -207,4 +208,33 @@ pub async fn decline_invitation(
         .decline_invitation(actor.as_ref(), Reference::parse(&reference)?)
         .await?;
     Ok(Json(Invitation::from(&row)))
+}
+
+/// An invitation as usher's own namespace shows it: the SOLAPI fields plus its state and expiry.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InvitationState {
+    #[serde(flatten)]
+    pub invitation: Invitation,
+    pub state: String,
+    pub expires_at: String,
+}
+
+/// An owner resends a pending invitation: the token rotates (earlier links stop working), the
+/// expiry starts again and a new e-mail is sent. An expired invitation answers 410; invite again.
+#[utoipa::path(post, path = "/usher/v1/invitations/{invitationId}/resend", tag = "usher invitations",
+    security(("hmac" = []), ("bearer" = [])),
+    params(("invitationId" = String, Path, description = "The invitation id")),
+    responses((status = 200, body = InvitationState), (status = "4XX", body = ErrorBody)))]
+pub async fn resend_invitation(
+    State(app): State<AppState>,
+    Caller(actor): Caller,
+    PathParam(id): PathParam<String>,
+) -> Result<Json<InvitationState>, ApiError> {
+    let row = app.core.resend_invitation(&actor, &id).await?;
+    Ok(Json(InvitationState {
+        invitation: Invitation::from(&row),
+        state: row.state.clone(),
+        expires_at: row.expires_at.clone(),
+    }))
 }
