@@ -97,6 +97,11 @@ pub async fn open_core(config: &Config) -> anyhow::Result<Arc<Core>> {
                 max_chars: config.password_max_chars,
             },
             signup_open: config.signup_open,
+            send_limits: crate::core::SendLimits {
+                per_recipient: config.invitation_sends_per_recipient,
+                recipient_window: time::Duration::seconds(config.invitation_sends_window_secs),
+                per_org_per_day: config.invitation_sends_per_org_per_day,
+            },
             public_url: config.public_url(),
             agreement_html: config
                 .agreement_html

@@ -102,6 +102,35 @@ pub enum Admin {
         #[arg(long)]
         json: bool,
     },
+    /// Outgoing messages: what is waiting, sent or parked (and why), and re-queueing.
+    #[command(subcommand)]
+    Outbox(Outbox),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Outbox {
+    /// Lists messages, newest first (at most 500), without their content.
+    List {
+        /// Only PENDING, SENT or PARKED messages.
+        #[arg(long)]
+        state: Option<String>,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Queues parked messages again, due now, with a fresh attempt count.
+    Retry {
+        /// The message to re-queue.
+        #[arg(
+            long,
+            conflicts_with = "all_parked",
+            required_unless_present = "all_parked"
+        )]
+        id: Option<String>,
+        /// Every parked message.
+        #[arg(long)]
+        all_parked: bool,
+    },
 }
 
 impl Cli {

@@ -42,6 +42,11 @@ pub struct Config {
     pub invitation_ttl_secs: i64,
     /// How often `serve` records the expiry of overdue invitations (and emits their events).
     pub sweep_interval_secs: u64,
+    /// Invitation e-mails (sent and resent) one address may receive per window; 0: no limit.
+    pub invitation_sends_per_recipient: u32,
+    pub invitation_sends_window_secs: i64,
+    /// Invitation e-mails one organization may send per 24 hours; 0: no limit.
+    pub invitation_sends_per_org_per_day: u32,
     pub session_ttl_secs: i64,
     /// Lifetime of password-reset and e-mail verification links.
     pub token_ttl_secs: i64,
@@ -77,6 +82,9 @@ impl Default for Config {
             signup_open: false,
             invitation_ttl_secs: 30 * 24 * 3600,
             sweep_interval_secs: 60,
+            invitation_sends_per_recipient: 10,
+            invitation_sends_window_secs: 600,
+            invitation_sends_per_org_per_day: 1000,
             session_ttl_secs: 7 * 24 * 3600,
             token_ttl_secs: 24 * 3600,
             password_min_chars: 8,
@@ -107,6 +115,9 @@ const ENV_KEYS: &[&str] = &[
     "signup_open",
     "invitation_ttl_secs",
     "sweep_interval_secs",
+    "invitation_sends_per_recipient",
+    "invitation_sends_window_secs",
+    "invitation_sends_per_org_per_day",
     "session_ttl_secs",
     "token_ttl_secs",
     "password_min_chars",
@@ -171,6 +182,10 @@ impl Config {
         anyhow::ensure!(
             self.invitation_ttl_secs > 0 && self.session_ttl_secs > 0 && self.token_ttl_secs > 0,
             "lifetimes must be positive"
+        );
+        anyhow::ensure!(
+            self.invitation_sends_window_secs > 0,
+            "invitation_sends_window_secs must be positive"
         );
         anyhow::ensure!(
             self.sweep_interval_secs > 0,

@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::Parser;
 use serde_json::json;
 
-use usher::cli::{Admin, Cli, Command};
+use usher::cli::{Admin, Cli, Command, Outbox};
 use usher::config::Config;
 use usher::core::credentials::Bootstrapped;
 use usher::core::roles::Role;
@@ -207,6 +207,33 @@ async fn run_admin(core: &usher::core::Core, cmd: Admin) -> anyhow::Result<()> {
             } else {
                 println!("API key {}\nAPI secret {}", k.row.id, k.secret);
             }
+        }
+        Admin::Outbox(Outbox::List { state, json }) => {
+            for m in core.admin_messages(state.as_deref()).await.map_err(fail)? {
+                if json {
+                    println!(
+                        "{}",
+                        json!({"messageId": m.id, "kind": m.kind, "purpose": m.purpose,
+                            "organizationId": m.org_id, "recipient": m.recipient, "state": m.state,
+                            "attempts": m.attempts, "nextAttemptAt": m.next_attempt_at,
+                            "lastError": m.last_error, "dateCreated": m.created_at, "dateSent": m.sent_at})
+                    );
+                } else {
+                    println!(
+                        "{}  {:<7} {:<15} {:<40} attempts {}  {}",
+                        m.id,
+                        m.state,
+                        m.purpose,
+                        m.recipient,
+                        m.attempts,
+                        m.last_error.as_deref().unwrap_or("")
+                    );
+                }
+            }
+        }
+        Admin::Outbox(Outbox::Retry { id, .. }) => {
+            let n = core.admin_retry(id.as_deref()).await.map_err(fail)?;
+            println!("re-queued {n} message(s)");
         }
     }
     Ok(())

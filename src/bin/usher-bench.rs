@@ -511,7 +511,9 @@ fn usher_command(bin: &Path) -> Command {
             c.env_remove(&k);
         }
     }
+    // The benchmark invites tens of thousands of addresses into one organization: no daily limit.
     c.env("USHER_AUTH_RATE_PER_MINUTE", "1000000")
+        .env("USHER_INVITATION_SENDS_PER_ORG_PER_DAY", "0")
         .env("USHER_LOG_LEVEL", "warn")
         .stdin(Stdio::null())
         .kill_on_drop(true);

@@ -138,6 +138,7 @@ impl Core {
         if store::invitations::is_member_email(self.db.read(), org_id, &normalized).await? {
             return Err(CoreError::Conflict(Conflict::AlreadyMember));
         }
+        self.check_send_limits(org_id, &normalized).await?;
 
         let token = random_token();
         let inviter = actor.user.as_ref();
@@ -167,6 +168,7 @@ impl Core {
         };
         let mail = self.seal_mail(
             email.as_str(),
+            Some(org_id),
             Mail::Invitation {
                 org_name: &access.org_name,
                 inviter_name: inviter.map(|u| u.name.as_str()),
@@ -501,11 +503,14 @@ impl Core {
         let access = self.access(actor, &row.org_id).await?;
         access.require(Permission::ManageInvitations)?;
         access.require_active_org()?;
+        self.check_send_limits(&row.org_id, &super::email::normalize(&row.email))
+            .await?;
         let token = random_token();
         let expires_at = self.ts_in(self.settings.invitation_ttl);
         let roles = Roles::from_stored(&row.roles);
         let mail = self.seal_mail(
             &row.email,
+            Some(&row.org_id),
             Mail::Invitation {
                 org_name: &detail.org_name,
                 inviter_name: detail.inviter_name.as_deref(),

@@ -126,50 +126,75 @@ impl Mail<'_> {
     }
 }
 
+impl Mail<'_> {
+    /// What the message is for, as the outbox records it (send limits count `invitation`).
+    pub fn purpose(&self) -> &'static str {
+        match self {
+            Mail::Invitation { .. } => PURPOSE_INVITATION,
+            Mail::Verification { .. } => "verification",
+            Mail::PasswordReset { .. } => "password_reset",
+        }
+    }
+}
+
+pub const PURPOSE_INVITATION: &str = "invitation";
+
 /// A rendered e-mail, encrypted for the outbox, ready to be written in a transaction.
 pub struct SealedMail {
     id: String,
-    to: String,
+    purpose: &'static str,
+    org_id: Option<String>,
+    recipient: String,
     payload: String,
 }
 
 impl Core {
     /// Renders and encrypts an e-mail. Done before the transaction that queues it, so that the
-    /// single writer is held for the statements only.
-    pub fn seal_mail(&self, to: &str, mail: Mail<'_>) -> CoreResult<SealedMail> {
+    /// single writer is held for the statements only. `org_id`: the organization whose owners
+    /// may see the message and re-queue it.
+    pub fn seal_mail(
+        &self,
+        to: &str,
+        org_id: Option<&str>,
+        mail: Mail<'_>,
+    ) -> CoreResult<SealedMail> {
+        let purpose = mail.purpose();
         let rendered = mail.render(to, &self.settings.public_url);
         let id = self.new_id();
         let payload = serde_json::to_vec(&rendered).map_err(anyhow::Error::from)?;
         let payload = self.crypto.encrypt(&id, &payload);
         Ok(SealedMail {
             id,
-            to: to.to_owned(),
+            purpose,
+            org_id: org_id.map(str::to_owned),
+            recipient: super::email::normalize(to),
             payload,
         })
     }
 
     /// Queues a sealed e-mail in the caller's transaction.
     pub async fn queue_sealed(&self, conn: &mut AnyConnection, mail: SealedMail) -> CoreResult<()> {
-        store::outbox::insert(
-            conn,
-            &mail.id,
-            KIND_EMAIL,
-            &mail.to,
-            &mail.payload,
-            &self.now_ts(),
-        )
-        .await?;
+        let message = store::outbox::NewMessage {
+            id: &mail.id,
+            kind: KIND_EMAIL,
+            purpose: mail.purpose,
+            org_id: mail.org_id.as_deref(),
+            recipient: &mail.recipient,
+            payload_encrypted: &mail.payload,
+            now: &self.now_ts(),
+        };
+        store::outbox::insert(conn, &message).await?;
         Ok(())
     }
 
-    /// Queues an e-mail in the caller's transaction.
+    /// Queues a person's own e-mail (verification, password reset) in the caller's transaction.
     pub async fn queue_mail(
         &self,
         conn: &mut AnyConnection,
         to: &str,
         mail: Mail<'_>,
     ) -> CoreResult<()> {
-        let sealed = self.seal_mail(to, mail)?;
+        let sealed = self.seal_mail(to, None, mail)?;
         self.queue_sealed(conn, sealed).await
     }
 }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod ids;
 pub mod invitations;
 pub mod mail;
+pub mod outbox;
 pub mod password;
 pub mod roles;
 pub mod users;
@@ -36,6 +37,17 @@ pub struct Settings {
     /// Base of the links in e-mails, e.g. `https://usher.example.com`.
     pub public_url: String,
     pub agreement_html: String,
+    pub send_limits: SendLimits,
+}
+
+/// Limits on invitation e-mails (0: none). Counted from the outbox on the read pool before the
+/// write, so requests racing for the last slot may overshoot by their number: a brake on abuse,
+/// not an exact quota.
+#[derive(Debug, Clone)]
+pub struct SendLimits {
+    pub per_recipient: u32,
+    pub recipient_window: Duration,
+    pub per_org_per_day: u32,
 }
 
 /// Everything the rules need, shared by all requests.

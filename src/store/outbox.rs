@@ -4,26 +4,137 @@ use sqlx::{Any, AssertSqlSafe, Executor};
 
 use super::rows::OutboxRow;
 
+/// A message to queue.
+pub struct NewMessage<'a> {
+    pub id: &'a str,
+    pub kind: &'a str,
+    /// `invitation`, `verification`, `password_reset`: what send limits and operators look at.
+    pub purpose: &'a str,
+    /// The organization whose owners may see and re-queue it.
+    pub org_id: Option<&'a str>,
+    /// Normalized address (the one as typed is in the payload).
+    pub recipient: &'a str,
+    pub payload_encrypted: &'a str,
+    pub now: &'a str,
+}
+
 pub async fn insert<'e, E: Executor<'e, Database = Any>>(
     db: E,
-    id: &str,
-    kind: &str,
-    recipient: &str,
-    payload_encrypted: &str,
-    now: &str,
+    m: &NewMessage<'_>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO outbox (id, kind, recipient, payload_encrypted, state, attempts, next_attempt_at, created_at) \
-         VALUES ($1, $2, $3, $4, 'PENDING', 0, $5, $5)",
+        "INSERT INTO outbox (id, kind, purpose, org_id, recipient, payload_encrypted, state, attempts, \
+         next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', 0, $7, $7)",
     )
-    .bind(id)
-    .bind(kind)
-    .bind(recipient)
-    .bind(payload_encrypted)
-    .bind(now)
+    .bind(m.id)
+    .bind(m.kind)
+    .bind(m.purpose)
+    .bind(m.org_id)
+    .bind(m.recipient)
+    .bind(m.payload_encrypted)
+    .bind(m.now)
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// Messages of one purpose queued since a moment, and the oldest of them.
+#[derive(Debug, Clone)]
+pub struct Sends {
+    pub n: i64,
+    pub oldest: Option<String>,
+}
+
+/// What was queued with `purpose` to `recipient` since `recipient_since`, and for organization
+/// `org_id` since `org_since`: one query for both send limits.
+pub async fn sends<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    purpose: &str,
+    recipient: &str,
+    recipient_since: &str,
+    org_id: &str,
+    org_since: &str,
+) -> Result<(Sends, Sends), sqlx::Error> {
+    let (to_n, to_oldest, by_n, by_oldest): (i64, Option<String>, i64, Option<String>) =
+        sqlx::query_as(
+            "SELECT COUNT(*), MIN(created_at), \
+             (SELECT COUNT(*) FROM outbox WHERE org_id = $4 AND purpose = $1 AND created_at > $5), \
+             (SELECT MIN(created_at) FROM outbox WHERE org_id = $4 AND purpose = $1 AND created_at > $5) \
+             FROM outbox WHERE recipient = $2 AND purpose = $1 AND created_at > $3",
+        )
+        .bind(purpose)
+        .bind(recipient)
+        .bind(recipient_since)
+        .bind(org_id)
+        .bind(org_since)
+        .fetch_one(db)
+        .await?;
+    Ok((
+        Sends {
+            n: to_n,
+            oldest: to_oldest,
+        },
+        Sends {
+            n: by_n,
+            oldest: by_oldest,
+        },
+    ))
+}
+
+/// A message as operators and owners see it (never its payload).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MessageRow {
+    pub id: String,
+    pub kind: String,
+    pub purpose: String,
+    pub org_id: Option<String>,
+    pub recipient: String,
+    pub state: String,
+    pub attempts: i64,
+    pub next_attempt_at: String,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub sent_at: Option<String>,
+}
+
+/// Newest first, at most `limit`; optionally of one organization and in one state.
+pub async fn list<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    org_id: Option<&str>,
+    state: Option<&str>,
+    limit: i64,
+) -> Result<Vec<MessageRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, kind, purpose, org_id, recipient, state, attempts, next_attempt_at, last_error, \
+         created_at, sent_at FROM outbox WHERE ($1 IS NULL OR org_id = $1) AND ($2 IS NULL OR state = $2) \
+         ORDER BY created_at DESC, id DESC LIMIT $3",
+    )
+    .bind(org_id)
+    .bind(state)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// Puts PARKED messages back in the queue, due now, with a fresh attempt count (the last error is
+/// kept until the next attempt). `id` `None` means every parked message; `org_id` restricts it to
+/// one organization's. Returns how many.
+pub async fn requeue<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: Option<&str>,
+    org_id: Option<&str>,
+    now: &str,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE outbox SET state = 'PENDING', attempts = 0, next_attempt_at = $3 \
+         WHERE state = 'PARKED' AND ($1 IS NULL OR id = $1) AND ($2 IS NULL OR org_id = $2)",
+    )
+    .bind(id)
+    .bind(org_id)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// Claims up to `limit` due messages by pushing their next attempt `lease_until` into the

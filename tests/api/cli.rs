@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::helpers::sign_with;
 
@@ -238,4 +238,69 @@ fn sigterm_shuts_the_server_down_gracefully() {
     }
     let _ = child.kill();
     panic!("server did not exit after SIGTERM");
+}
+
+#[test]
+fn admin_outbox_lists_parked_messages_and_queues_them_again() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(bootstrap(dir.path(), "ops@example.com").status.success());
+    // A message parked after its last attempt, as the delivery worker leaves it.
+    let db = format!("sqlite://{}", dir.path().join("usher.db").display());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use sqlx::Connection;
+        let mut c = sqlx::SqliteConnection::connect(&db).await.unwrap();
+        sqlx::query(
+            "INSERT INTO outbox (id, kind, purpose, recipient, payload_encrypted, state, attempts, \
+             next_attempt_at, last_error, created_at) VALUES ('6b0000000000000000000001', 'email', \
+             'invitation', 'gone@example.com', 'x', 'PARKED', 8, '2026-01-01T00:00:00.000Z', \
+             'mailbox unavailable', '2026-01-01T00:00:00.000Z')",
+        )
+        .execute(&mut c)
+        .await
+        .unwrap();
+    });
+    let run = |args: &[&str]| {
+        let out = usher(dir.path())
+            .arg("admin")
+            .arg("outbox")
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+
+    let (ok, out, err) = run(&["list", "--state", "PARKED", "--json"]);
+    assert!(ok, "{err}");
+    let lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{out}");
+    assert_eq!(lines[0]["recipient"], "gone@example.com");
+    assert_eq!(lines[0]["lastError"], "mailbox unavailable");
+    assert_eq!(lines[0]["attempts"], 8);
+
+    let (ok, out, err) = run(&["retry", "--id", "6b0000000000000000000001"]);
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "re-queued 1 message(s)");
+    let (_, out, _) = run(&["list", "--state", "PENDING", "--json"]);
+    let pending: Value = serde_json::from_str(out.lines().next().expect("now pending")).unwrap();
+    assert_eq!(
+        (&pending["state"], &pending["attempts"]),
+        (&json!("PENDING"), &json!(0))
+    );
+
+    let (ok, _, err) = run(&["retry", "--id", "6b0000000000000000000001"]);
+    assert!(
+        !ok && err.contains("not found"),
+        "only parked messages: {err}"
+    );
+    let (ok, out, _) = run(&["retry", "--all-parked"]);
+    assert!(ok && out.trim() == "re-queued 0 message(s)", "{out}");
+    let (ok, _, err) = run(&["list", "--state", "LOST"]);
+    assert!(!ok && err.contains("PARKED"), "{err}");
 }

@@ -46,6 +46,70 @@ async fn an_undeliverable_message_is_retried_then_parked_with_its_error() {
         last.2.as_deref().is_some_and(|e| !e.is_empty()),
         "the error is kept: {last:?}"
     );
+
+    // The owner sees the parked message and why; a member may not look.
+    let org = app.owner.org_id.clone();
+    let parked = app
+        .get(
+            &format!("/usher/v1/accounts/{org}/outbox?state=PARKED"),
+            &app.owner_key(),
+        )
+        .await;
+    let list = parked.assert_ok().as_array().unwrap().clone();
+    assert_eq!(list.len(), 1, "{list:?}");
+    let m = &list[0];
+    assert_eq!(
+        (&m["purpose"], &m["recipient"], &m["state"]),
+        (
+            &json!("invitation"),
+            &json!("lost@example.com"),
+            &json!("PARKED")
+        )
+    );
+    assert!(m["lastError"].as_str().is_some_and(|e| !e.is_empty()));
+    assert!(m.get("payload").is_none() && m.get("payloadEncrypted").is_none());
+    let (member, _) = {
+        // Joining sends mail too; the folder must work again first.
+        std::fs::remove_file(&dir).unwrap();
+        std::fs::create_dir(&dir).unwrap();
+        app.join("mem@example.com", "MEMBER").await
+    };
+    app.get(&format!("/usher/v1/accounts/{org}/outbox"), &member)
+        .await
+        .assert_error(403, "Forbidden");
+
+    // Re-queued, it is delivered; a message that is not parked cannot be re-queued.
+    let id = m["messageId"].as_str().unwrap();
+    let retry = format!("/usher/v1/accounts/{org}/outbox/{id}/retry");
+    let r = app.post(&retry, &member, json!({})).await;
+    r.assert_error(403, "Forbidden");
+    let r = app.post(&retry, &app.owner_key(), json!({})).await;
+    assert_eq!(r.status, 204, "{:?}", r.body);
+    assert_eq!(app.mails_to("lost@example.com", 1).await.len(), 1);
+    let mut state = String::new();
+    for _ in 0..100 {
+        state = outbox_state(&app, "lost@example.com").await.0;
+        if state == "SENT" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(state, "SENT");
+    app.post(&retry, &app.owner_key(), json!({}))
+        .await
+        .assert_error(404, "ResourceNotFound");
+    app.get(
+        &format!("/usher/v1/accounts/{org}/outbox?state=LOST"),
+        &app.owner_key(),
+    )
+    .await
+    .assert_error(400, "ValidationError");
+    app.get(
+        &format!("/usher/v1/accounts/{org}/outbox?color=red"),
+        &app.owner_key(),
+    )
+    .await
+    .assert_error(400, "ValidationError");
     app.stop().await;
 }
 

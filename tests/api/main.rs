@@ -8,6 +8,7 @@ mod cli;
 mod delivery;
 mod helpers;
 mod invitations;
+mod limits;
 mod members;
 mod native;
 mod operations;

@@ -2,6 +2,8 @@
 //! documents — sessions, API keys, e-mail verification, declining an invitation. Errors use the
 //! same `{errorCode, errorMessage}` shape as the SOLAPI face.
 
+mod outbox;
+
 use std::net::SocketAddr;
 
 use axum::Json;
@@ -27,6 +29,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(verify_email))
         .routes(routes!(decline_invitation))
         .routes(routes!(resend_invitation))
+        .routes(routes!(outbox::list_messages))
+        .routes(routes!(outbox::retry_message))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
