@@ -160,7 +160,7 @@ pub async fn start(config: &Config, listener: TcpListener) -> anyhow::Result<Run
         metrics: crate::telemetry::metrics_handle(),
     };
     let (tx, rx) = watch::channel(false);
-    let worker = Worker::new(core.clone(), config.mail_dir()?, &config.mail_from)?;
+    let worker = Worker::new(core.clone(), &config.mail_transport()?, &config.mail_from)?;
     let mut tasks = vec![tokio::spawn(worker.run(rx.clone()))];
 
     let limits = state.limits.clone();

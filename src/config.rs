@@ -31,7 +31,8 @@ pub struct Config {
     pub master_key: Option<String>,
     /// Base of links in e-mails; default `http://<listen>`.
     pub public_url: Option<String>,
-    /// `file://DIR`; default `file://<data_dir>/mail`.
+    /// `file://DIR` (default `file://<data_dir>/mail`), `smtp://[user:password@]host[:port]`
+    /// (STARTTLS; `?tls=opportunistic` or `?tls=none` to relax it) or `smtps://…`.
     pub mail_transport: Option<String>,
     pub mail_from: String,
     pub log_format: LogFormat,
@@ -167,6 +168,7 @@ impl Config {
     }
 
     fn validate(&self) -> anyhow::Result<()> {
+        self.mail_transport()?;
         anyhow::ensure!(
             self.password_min_chars >= 1,
             "password_min_chars must be at least 1"
@@ -216,15 +218,23 @@ impl Config {
             .unwrap_or_else(|| format!("http://{}", self.listen))
     }
 
-    pub fn mail_dir(&self) -> anyhow::Result<PathBuf> {
+    /// Where e-mail goes: `mail_transport`, or `file://<data_dir>/mail`.
+    pub fn mail_transport(&self) -> anyhow::Result<crate::delivery::transport::Spec> {
         match &self.mail_transport {
-            None => Ok(self.data_dir.join("mail")),
-            Some(t) => match t.strip_prefix("file://") {
-                Some(dir) => Ok(PathBuf::from(dir)),
-                None => anyhow::bail!(
-                    "unsupported mail_transport {t:?}: this version delivers to file://DIR only"
-                ),
-            },
+            None => Ok(crate::delivery::transport::Spec::File(
+                self.data_dir.join("mail"),
+            )),
+            Some(t) => crate::delivery::transport::Spec::parse(t),
+        }
+    }
+
+    /// The folder of the file transport (an error for SMTP).
+    pub fn mail_dir(&self) -> anyhow::Result<PathBuf> {
+        match self.mail_transport()? {
+            crate::delivery::transport::Spec::File(dir) => Ok(dir),
+            crate::delivery::transport::Spec::Smtp(_) => {
+                anyhow::bail!("mail_transport is SMTP, not a folder")
+            }
         }
     }
 
@@ -233,6 +243,7 @@ impl Config {
         let mut c = self.clone();
         c.master_key = c.master_key.map(|_| "********".into());
         c.database_url = Some(mask_url_password(&self.database_url()));
+        c.mail_transport = c.mail_transport.as_deref().map(mask_url_password);
         Ok(toml::to_string_pretty(&c)?)
     }
 }
@@ -265,6 +276,17 @@ mod tests {
             mask_url_password("sqlite://./usher-data/usher.db"),
             "sqlite://./usher-data/usher.db"
         );
+    }
+
+    #[test]
+    fn the_smtp_password_is_masked_in_the_printed_configuration() {
+        let c = Config {
+            mail_transport: Some("smtps://mailer:hunter2@smtp.example.com".into()),
+            ..Config::default()
+        };
+        let printed = c.masked_toml().unwrap();
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(printed.contains("smtps://mailer:********@smtp.example.com"));
     }
 
     #[test]

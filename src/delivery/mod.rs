@@ -1,8 +1,9 @@
-//! The outbox worker: delivers what the core queued, after the queuing transaction committed.
-//! This version has one transport, `file://DIR` (one `.eml` per message); retries back off
-//! exponentially and a message is parked after its last attempt, its error kept.
+//! The outbox worker: delivers what the core queued, after the queuing transaction committed,
+//! through one [`transport`]. Retries back off exponentially; a message is parked after its last
+//! attempt, or at once when the receiver rejects it for good, its error kept.
 
-use std::path::PathBuf;
+pub mod transport;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,7 +20,7 @@ const BATCH: i64 = 100;
 
 pub struct Worker {
     core: Arc<Core>,
-    mail_dir: PathBuf,
+    transport: transport::Transport,
     from: Mailbox,
 }
 
@@ -31,14 +32,14 @@ fn backoff(attempts: i64) -> time::Duration {
 }
 
 impl Worker {
-    pub fn new(core: Arc<Core>, mail_dir: PathBuf, from: &str) -> anyhow::Result<Worker> {
-        std::fs::create_dir_all(&mail_dir)?;
+    pub fn new(core: Arc<Core>, spec: &transport::Spec, from: &str) -> anyhow::Result<Worker> {
+        let transport = transport::Transport::open(spec)?;
         let from = from
             .parse()
             .map_err(|e| anyhow::anyhow!("mail_from {from:?}: {e}"))?;
         Ok(Worker {
             core,
-            mail_dir,
+            transport,
             from,
         })
     }
@@ -96,12 +97,13 @@ impl Worker {
         } else {
             let mut tx = self.core.db.begin().await?;
             store::outbox::mark_sent(&mut *tx, &sent, &now).await?;
-            for (row, e) in failed {
-                let retry = (row.attempts < MAX_ATTEMPTS).then(|| {
+            for (row, failure) in failed {
+                // A permanent rejection is parked at once: retrying cannot change the answer.
+                let retry = (!failure.permanent && row.attempts < MAX_ATTEMPTS).then(|| {
                     crate::core::clock::format_ts(self.core.clock.now() + backoff(row.attempts))
                 });
-                tracing::warn!(outbox.id = %row.id, attempts = row.attempts, parked = retry.is_none(), error = %e, "delivery failed");
-                let error = format!("{e:#}");
+                let error = format!("{:#}", failure.error);
+                tracing::warn!(outbox.id = %row.id, attempts = row.attempts, parked = retry.is_none(), permanent = failure.permanent, error = %error, "delivery failed");
                 store::outbox::mark_failed(&mut *tx, &row.id, &error, retry.as_deref()).await?;
             }
             tx.commit().await?;
@@ -112,28 +114,23 @@ impl Worker {
         Ok(batch.len())
     }
 
-    async fn deliver(&self, row: &store::rows::OutboxRow) -> anyhow::Result<()> {
-        anyhow::ensure!(
-            row.kind == crate::core::mail::KIND_EMAIL,
-            "unknown outbox kind {}",
-            row.kind
-        );
-        let payload = self.core.crypto.decrypt(&row.id, &row.payload_encrypted)?;
-        let mail: Rendered = serde_json::from_slice(&payload)?;
-        let bytes = self.format(&row.id, &mail)?;
-        // Write-then-rename: a reader never sees half a message; a retry overwrites the same file.
-        let path = self.mail_dir.join(format!("{}.eml", row.id));
-        let tmp = self.mail_dir.join(format!(".{}.eml.tmp", row.id));
-        tokio::fs::write(&tmp, &bytes).await?;
-        tokio::fs::rename(&tmp, &path).await?;
-        Ok(())
+    async fn deliver(&self, row: &store::rows::OutboxRow) -> Result<(), transport::Failure> {
+        if row.kind != crate::core::mail::KIND_EMAIL {
+            return Err(anyhow::anyhow!("unknown outbox kind {}", row.kind).into());
+        }
+        let payload = (self.core.crypto)
+            .decrypt(&row.id, &row.payload_encrypted)
+            .map_err(anyhow::Error::from)?;
+        let mail: Rendered = serde_json::from_slice(&payload).map_err(anyhow::Error::from)?;
+        let message = self.format(&row.id, &mail)?;
+        self.transport.send(&row.id, message).await
     }
 
     /// A multipart text + HTML message whose `Message-ID` is stable across retries, so that
     /// receivers can drop duplicates of an at-least-once delivery.
-    fn format(&self, id: &str, mail: &Rendered) -> anyhow::Result<Vec<u8>> {
+    fn format(&self, id: &str, mail: &Rendered) -> anyhow::Result<lettre::Message> {
         let to: Mailbox = mail.to.parse()?;
-        let msg = lettre::Message::builder()
+        Ok(lettre::Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(&mail.subject)
@@ -141,7 +138,6 @@ impl Worker {
             .multipart(MultiPart::alternative_plain_html(
                 mail.text.clone(),
                 mail.html.clone(),
-            ))?;
-        Ok(msg.formatted())
+            ))?)
     }
 }

@@ -6,17 +6,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::sign_with;
+use crate::helpers::{free_port, sign_with};
 
 const USHER: &str = env!("CARGO_BIN_EXE_usher");
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// Runs `usher` with a data folder (and the PostgreSQL database of this run, if any).
 fn usher(data: &std::path::Path) -> Command {

@@ -5,14 +5,6 @@ use serde_json::json;
 
 use crate::helpers::TestApp;
 
-async fn outbox_state(app: &TestApp, recipient: &str) -> (String, i64, Option<String>) {
-    sqlx::query_as("SELECT state, attempts, last_error FROM outbox WHERE recipient = $1")
-        .bind(recipient)
-        .fetch_one(app.core().db.read())
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn an_undeliverable_message_is_retried_then_parked_with_its_error() {
     let app = TestApp::spawn().await;
@@ -31,7 +23,7 @@ async fn an_undeliverable_message_is_retried_then_parked_with_its_error() {
     r.assert_ok();
     let mut last = (String::new(), 0, None);
     for _ in 0..400 {
-        last = outbox_state(&app, "lost@example.com").await;
+        last = app.outbox_state("lost@example.com").await;
         if last.0 == "PARKED" {
             break;
         }
@@ -86,15 +78,8 @@ async fn an_undeliverable_message_is_retried_then_parked_with_its_error() {
     let r = app.post(&retry, &app.owner_key(), json!({})).await;
     assert_eq!(r.status, 204, "{:?}", r.body);
     assert_eq!(app.mails_to("lost@example.com", 1).await.len(), 1);
-    let mut state = String::new();
-    for _ in 0..100 {
-        state = outbox_state(&app, "lost@example.com").await.0;
-        if state == "SENT" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    assert_eq!(state, "SENT");
+    let sent = app.wait_outbox("lost@example.com", |r| r.0 == "SENT").await;
+    assert_eq!(sent.0, "SENT");
     app.post(&retry, &app.owner_key(), json!({}))
         .await
         .assert_error(404, "ResourceNotFound");

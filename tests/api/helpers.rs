@@ -414,3 +414,109 @@ pub fn sign_with(key: &str, secret: &str, date: &str) -> String {
     );
     format!("HMAC-SHA256 apiKey={key}, date={date}, salt={salt}, signature={sig}")
 }
+
+/// A Python virtual environment under `target/` with `packages` from PyPI, created once (and
+/// once at a time) per target folder; its interpreter. Without python3 or PyPI a test that needs
+/// it cannot run: in CI (`CI` set) that fails the test; on a developer's machine with only the
+/// Rust toolchain it says so loudly and the test is skipped (`None`).
+pub fn python_venv(name: &str, packages: &[&str], test: &str) -> Option<std::path::PathBuf> {
+    use std::process::Command;
+    static SETUP: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = SETUP.lock().unwrap_or_else(|e| e.into_inner());
+    let venv = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let python = venv.join("bin/python");
+    let marker = venv.join(format!("{}.installed", packages.join("+")));
+    if marker.exists() {
+        return Some(python);
+    }
+    let setup = || -> Result<(), String> {
+        let venv_ok = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .map_err(|e| format!("python3: {e}"))?;
+        if !venv_ok.success() {
+            return Err("python3 -m venv failed".into());
+        }
+        let pip = Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .args(packages)
+            .status()
+            .map_err(|e| format!("pip: {e}"))?;
+        if !pip.success() {
+            return Err(format!(
+                "pip install {} failed (is PyPI reachable?)",
+                packages.join(" ")
+            ));
+        }
+        std::fs::write(&marker, "").map_err(|e| e.to_string())
+    };
+    match setup() {
+        Ok(()) => Some(python),
+        Err(why) if std::env::var_os("CI").is_some() => {
+            panic!("{test} cannot run in CI: {why}")
+        }
+        Err(why) => {
+            // Written past the test harness's output capture, so the skip is never silent.
+            let notice =
+                format!("\nSKIPPED {test}: {why}. Install python3 (venv, pip) to run it.\n");
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), notice.as_bytes());
+            None
+        }
+    }
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// (state, attempts, last error) of the one outbox message to a (normalized) recipient.
+pub type OutboxState = (String, i64, Option<String>);
+
+impl TestApp {
+    /// Confirms an e-mail address with the token of a verification e-mail.
+    pub async fn verify_email(&self, token: &str) -> Resp {
+        self.post(
+            "/usher/v1/email-verifications",
+            &Auth::None,
+            serde_json::json!({"token": token}),
+        )
+        .await
+    }
+
+    pub async fn outbox_state(&self, recipient: &str) -> OutboxState {
+        sqlx::query_as("SELECT state, attempts, last_error FROM outbox WHERE recipient = $1")
+            .bind(recipient)
+            .fetch_one(self.core().db.read())
+            .await
+            .unwrap()
+    }
+
+    /// Polls the message to `recipient` until `done` holds (about 4 s at most); its last state.
+    pub async fn wait_outbox(
+        &self,
+        recipient: &str,
+        done: impl Fn(&OutboxState) -> bool,
+    ) -> OutboxState {
+        let mut last = self.outbox_state(recipient).await;
+        for _ in 0..200 {
+            if done(&last) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            last = self.outbox_state(recipient).await;
+        }
+        last
+    }
+}

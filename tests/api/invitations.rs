@@ -207,21 +207,11 @@ async fn signing_up_through_the_bare_id_starts_unverified_and_sends_a_verificati
     let token = app
         .token_from_mail("idonly@example.com", "/verify-email/")
         .await;
-    let verified = app
-        .post(
-            "/usher/v1/email-verifications",
-            &Auth::None,
-            json!({"token": token}),
-        )
-        .await;
+    let verified = app.verify_email(&token).await;
     assert_eq!(verified.assert_ok()["status"], "ACTIVE");
-    app.post(
-        "/usher/v1/email-verifications",
-        &Auth::None,
-        json!({"token": token}),
-    )
-    .await
-    .assert_error(404, "ResourceNotFound");
+    app.verify_email(&token)
+        .await
+        .assert_error(404, "ResourceNotFound");
     app.stop().await;
 }
 

@@ -14,4 +14,5 @@ mod native;
 mod operations;
 mod resend;
 mod roles;
+mod smtp;
 mod solapi_sdk;

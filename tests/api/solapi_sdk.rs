@@ -6,57 +6,14 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, python_venv};
 
-/// A virtual environment with the SDK; created once per target folder. Without python3 or
-/// PyPI the test cannot run: in CI (`CI` set) that fails the test; on a developer's machine
-/// with only the Rust toolchain it says so loudly and skips.
 fn venv_python() -> Option<PathBuf> {
-    let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("solapi-venv");
-    let python = venv.join("bin/python");
-    let marker = venv.join("solapi-5.0.3.installed");
-    if marker.exists() {
-        return Some(python);
-    }
-    let setup = || -> Result<(), String> {
-        let venv_ok = Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status()
-            .map_err(|e| format!("python3: {e}"))?;
-        if !venv_ok.success() {
-            return Err("python3 -m venv failed".into());
-        }
-        let pip = Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "solapi==5.0.3",
-            ])
-            .status()
-            .map_err(|e| format!("pip: {e}"))?;
-        if !pip.success() {
-            return Err("pip install solapi==5.0.3 failed (is PyPI reachable?)".into());
-        }
-        std::fs::write(&marker, "").map_err(|e| e.to_string())
-    };
-    match setup() {
-        Ok(()) => Some(python),
-        Err(why) if std::env::var_os("CI").is_some() => {
-            panic!("the SOLAPI SDK test cannot run in CI: {why}")
-        }
-        Err(why) => {
-            // Written past the test harness's output capture, so the skip is never silent.
-            let notice = format!(
-                "\nSKIPPED the official SOLAPI Python SDK test: {why}. Install python3 (venv, pip) to run it.\n"
-            );
-            let _ = std::io::Write::write_all(&mut std::io::stderr(), notice.as_bytes());
-            None
-        }
-    }
+    python_venv(
+        "solapi-venv",
+        &["solapi==5.0.3"],
+        "the official SOLAPI Python SDK test",
+    )
 }
 
 fn run_sdk(python: &PathBuf, app: &TestApp, args: &[&str]) -> Value {
