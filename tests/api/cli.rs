@@ -48,6 +48,18 @@ fn wait_ready(port: u16) {
 }
 
 fn signed_get(port: u16, path: &str, key: &str, secret: &str) -> (u16, Value) {
+    signed(port, reqwest::Method::GET, path, key, secret, None)
+}
+
+/// One HMAC-signed request to a server on `port`, from a synchronous test.
+fn signed(
+    port: u16,
+    method: reqwest::Method,
+    path: &str,
+    key: &str,
+    secret: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
     let date = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap();
@@ -57,12 +69,13 @@ fn signed_get(port: u16, path: &str, key: &str, secret: &str) -> (u16, Value) {
         .build()
         .unwrap();
     rt.block_on(async {
-        let r = reqwest::Client::new()
-            .get(format!("http://127.0.0.1:{port}{path}"))
-            .header("Authorization", header)
-            .send()
-            .await
-            .unwrap();
+        let mut req = reqwest::Client::new()
+            .request(method, format!("http://127.0.0.1:{port}{path}"))
+            .header("Authorization", header);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.unwrap();
         (r.status().as_u16(), r.json().await.unwrap())
     })
 }
@@ -295,4 +308,96 @@ fn admin_outbox_lists_parked_messages_and_queues_them_again() {
     assert!(ok && out.trim() == "re-queued 0 message(s)", "{out}");
     let (ok, _, err) = run(&["list", "--state", "LOST"]);
     assert!(!ok && err.contains("PARKED"), "{err}");
+}
+
+/// Nothing acknowledged is lost: invitations answered 200 while mail could not go out are all
+/// delivered after the server was killed (SIGKILL, no shutdown) and started again.
+#[cfg(unix)]
+#[test]
+fn every_queued_message_survives_a_kill_and_is_delivered_after_the_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bootstrap(dir.path(), "owner@example.com");
+    assert!(out.status.success());
+    let b: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (key, secret) = (
+        b["apiKey"].as_str().unwrap(),
+        b["apiSecret"].as_str().unwrap(),
+    );
+
+    // First life: the SMTP server it is told to use does not exist, so mail waits.
+    let port = free_port();
+    let nobody = free_port();
+    let mut first = usher(dir.path())
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env(
+            "USHER_MAIL_TRANSPORT",
+            format!("smtp://127.0.0.1:{nobody}?tls=none"),
+        )
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_ready(port);
+    let invited: Vec<String> = (0..20).map(|i| format!("crash-{i}@example.com")).collect();
+    for email in &invited {
+        let (status, body) = signed(
+            port,
+            reqwest::Method::POST,
+            "/users/v1/invitations",
+            key,
+            secret,
+            Some(json!({"email": email, "role": "MEMBER"})),
+        );
+        assert_eq!(status, 200, "{body}");
+    }
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let mail = dir.path().join("mail");
+    assert!(
+        std::fs::read_dir(&mail).map_or(true, |d| d.count() == 0),
+        "nothing was delivered before the kill"
+    );
+
+    // Second life, with the file transport: every message arrives (one file per message id).
+    let port = free_port();
+    let _second = Server(
+        usher(dir.path())
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_ready(port);
+    // Messages whose attempt was cut short by the kill wait out their lease (60 s).
+    let mut recipients = Vec::new();
+    for _ in 0..900 {
+        recipients = delivered_recipients(&mail);
+        if recipients.len() >= invited.len() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    recipients.sort();
+    let mut expected = invited.clone();
+    expected.sort();
+    assert_eq!(recipients, expected);
+}
+
+/// The `To` address of every `.eml` in a folder.
+fn delivered_recipients(dir: &std::path::Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+        .map(|e| {
+            let raw = std::fs::read(e.path()).unwrap();
+            let m = mailparse::parse_mail(&raw).unwrap();
+            m.headers
+                .iter()
+                .find(|h| h.get_key().eq_ignore_ascii_case("To"))
+                .map(|h| h.get_value())
+                .unwrap_or_default()
+        })
+        .collect()
 }
