@@ -102,7 +102,8 @@ pub async fn open_core(config: &Config) -> anyhow::Result<Arc<Core>> {
                 recipient_window: time::Duration::seconds(config.invitation_sends_window_secs),
                 per_org_per_day: config.invitation_sends_per_org_per_day,
             },
-            public_url: config.public_url(),
+            links: config.mail_links(),
+            mail_language: config.mail_language()?,
             agreement_html: config
                 .agreement_html
                 .clone()
@@ -160,7 +161,12 @@ pub async fn start(config: &Config, listener: TcpListener) -> anyhow::Result<Run
         metrics: crate::telemetry::metrics_handle(),
     };
     let (tx, rx) = watch::channel(false);
-    let worker = Worker::new(core.clone(), &config.mail_transport()?, &config.mail_from)?;
+    let worker = Worker::new(
+        core.clone(),
+        &config.mail_transport()?,
+        &config.mail_from,
+        time::Duration::seconds(config.outbox_lease_secs),
+    )?;
     let mut tasks = vec![tokio::spawn(worker.run(rx.clone()))];
 
     let limits = state.limits.clone();

@@ -35,6 +35,18 @@ pub struct Config {
     /// (STARTTLS; `?tls=opportunistic` or `?tls=none` to relax it) or `smtps://…`.
     pub mail_transport: Option<String>,
     pub mail_from: String,
+    /// How long a message being delivered is reserved: after a crash mid-delivery it is sent
+    /// again once this has passed. Longer than the slowest delivery (SMTP times out at 20 s).
+    pub outbox_lease_secs: i64,
+    /// Language of e-mails (`en`, `ko`) when the organization has not chosen one; a person's own
+    /// e-mails (verification, password reset) are always in it.
+    pub mail_language: String,
+    /// Link templates of e-mails, with a `{token}` placeholder; default: usher's own pages
+    /// under `public_url` (`/invitations/{token}`, `/verify-email/{token}`,
+    /// `/password-reset/{token}`).
+    pub invitation_link: Option<String>,
+    pub verification_link: Option<String>,
+    pub password_reset_link: Option<String>,
     pub log_format: LogFormat,
     /// A tracing filter, e.g. `info` or `usher=debug,info`.
     pub log_level: String,
@@ -78,6 +90,11 @@ impl Default for Config {
             public_url: None,
             mail_transport: None,
             mail_from: "usher <no-reply@usher.invalid>".into(),
+            outbox_lease_secs: 60,
+            mail_language: "en".into(),
+            invitation_link: None,
+            verification_link: None,
+            password_reset_link: None,
             log_format: LogFormat::Text,
             log_level: "info".into(),
             signup_open: false,
@@ -111,6 +128,11 @@ const ENV_KEYS: &[&str] = &[
     "public_url",
     "mail_transport",
     "mail_from",
+    "outbox_lease_secs",
+    "mail_language",
+    "invitation_link",
+    "verification_link",
+    "password_reset_link",
     "log_format",
     "log_level",
     "signup_open",
@@ -169,6 +191,20 @@ impl Config {
 
     fn validate(&self) -> anyhow::Result<()> {
         self.mail_transport()?;
+        self.mail_language()?;
+        anyhow::ensure!(
+            self.outbox_lease_secs > 0,
+            "outbox_lease_secs must be positive"
+        );
+        for (key, template) in [
+            ("invitation_link", &self.invitation_link),
+            ("verification_link", &self.verification_link),
+            ("password_reset_link", &self.password_reset_link),
+        ] {
+            if let Some(t) = template {
+                anyhow::ensure!(t.contains("{token}"), "{key} must contain {{token}}");
+            }
+        }
         anyhow::ensure!(
             self.password_min_chars >= 1,
             "password_min_chars must be at least 1"
@@ -216,6 +252,25 @@ impl Config {
         self.public_url
             .clone()
             .unwrap_or_else(|| format!("http://{}", self.listen))
+    }
+
+    pub fn mail_language(&self) -> anyhow::Result<crate::core::mail::Language> {
+        crate::core::mail::Language::parse(&self.mail_language)
+            .ok_or_else(|| anyhow::anyhow!("mail_language must be en or ko"))
+    }
+
+    /// The link templates of e-mails, defaults filled in.
+    pub fn mail_links(&self) -> crate::core::mail::Links {
+        let defaults = crate::core::mail::Links::under(&self.public_url());
+        crate::core::mail::Links {
+            invitation: self.invitation_link.clone().unwrap_or(defaults.invitation),
+            verification: self
+                .verification_link
+                .clone()
+                .unwrap_or(defaults.verification),
+            password_reset: (self.password_reset_link.clone()).unwrap_or(defaults.password_reset),
+            api_base: defaults.api_base,
+        }
     }
 
     /// Where e-mail goes: `mail_transport`, or `file://<data_dir>/mail`.

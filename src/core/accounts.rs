@@ -209,6 +209,35 @@ impl Core {
         self.org_detail(org_id).await
     }
 
+    /// An owner sets the language of the organization's e-mails (`None`: the server's default).
+    pub async fn set_org_language(
+        &self,
+        actor: &Actor,
+        org_id: &str,
+        language: Option<&str>,
+    ) -> CoreResult<()> {
+        actor.require_status(&[user_status::ACTIVE])?;
+        let access = self.access(actor, org_id).await?;
+        access.require(Permission::ManageOrganization)?;
+        access.require_active_org()?;
+        if language.is_some_and(|l| super::mail::Language::parse(l).is_none()) {
+            return Err(CoreError::invalid("language", "must be en, ko or null"));
+        }
+        let mut tx = self.db.begin().await?;
+        store::orgs::set_language(&mut *tx, org_id, language, &self.now_ts()).await?;
+        self.audit(
+            &mut tx,
+            Some(&actor.audit_label()),
+            Some(org_id),
+            "organization.language_set",
+            ("organization", org_id),
+            json!({"language": language}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// SOLAPI #18: makes `org_id` the caller's current organization.
     pub async fn switch_org(&self, actor: &Actor, org_id: &str) -> CoreResult<()> {
         actor.require_status(&[user_status::ACTIVE])?;

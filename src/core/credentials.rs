@@ -216,6 +216,7 @@ impl Core {
                 roles: Roles::from_stored(&roles),
                 org_status,
                 org_name,
+                org_language: row.org_language,
             }),
             _ => None,
         };

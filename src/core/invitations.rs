@@ -171,6 +171,7 @@ impl Core {
             Some(org_id),
             Mail::Invitation {
                 org_name: &access.org_name,
+                org_language: access.org_language.as_deref(),
                 inviter_name: inviter.map(|u| u.name.as_str()),
                 role: roles.solapi_role().as_str(),
                 expires_at: &row.expires_at,
@@ -513,6 +514,7 @@ impl Core {
             Some(&row.org_id),
             Mail::Invitation {
                 org_name: &detail.org_name,
+                org_language: detail.org_language.as_deref(),
                 inviter_name: detail.inviter_name.as_deref(),
                 role: roles.solapi_role().as_str(),
                 expires_at: &expires_at,

@@ -34,8 +34,10 @@ pub struct Settings {
     pub password_policy: password::Policy,
     /// Open sign-up (SOLAPI #1, #2). Off by default: invitation-only.
     pub signup_open: bool,
-    /// Base of the links in e-mails, e.g. `https://usher.example.com`.
-    pub public_url: String,
+    /// Where the links in e-mails point.
+    pub links: mail::Links,
+    /// The language of e-mails when the organization has none.
+    pub mail_language: mail::Language,
     pub agreement_html: String,
     pub send_limits: SendLimits,
 }
@@ -134,6 +136,8 @@ pub struct Access {
     pub roles: Roles,
     pub org_status: String,
     pub org_name: String,
+    /// Language of the organization's e-mails; `None`: the server's default.
+    pub org_language: Option<String>,
 }
 
 impl Access {
@@ -191,6 +195,7 @@ impl Core {
                     roles: Roles::from_stored(&row.roles),
                     org_status: row.org_status,
                     org_name: row.org_name,
+                    org_language: row.org_language,
                 })
             }
             None => {
@@ -203,6 +208,7 @@ impl Core {
                     roles: key.roles.clone(),
                     org_status: org.status,
                     org_name: org.name,
+                    org_language: org.language,
                 })
             }
         }

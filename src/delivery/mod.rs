@@ -15,11 +15,13 @@ use crate::core::mail::Rendered;
 use crate::store;
 
 pub const MAX_ATTEMPTS: i64 = 8;
-const LEASE: time::Duration = time::Duration::seconds(60);
 const BATCH: i64 = 100;
 
 pub struct Worker {
     core: Arc<Core>,
+    /// How long a claimed message is reserved for this worker: after a crash mid-delivery, the
+    /// message is retried once its lease has run out.
+    lease: time::Duration,
     transport: transport::Transport,
     from: Mailbox,
 }
@@ -32,13 +34,19 @@ fn backoff(attempts: i64) -> time::Duration {
 }
 
 impl Worker {
-    pub fn new(core: Arc<Core>, spec: &transport::Spec, from: &str) -> anyhow::Result<Worker> {
+    pub fn new(
+        core: Arc<Core>,
+        spec: &transport::Spec,
+        from: &str,
+        lease: time::Duration,
+    ) -> anyhow::Result<Worker> {
         let transport = transport::Transport::open(spec)?;
         let from = from
             .parse()
             .map_err(|e| anyhow::anyhow!("mail_from {from:?}: {e}"))?;
         Ok(Worker {
             core,
+            lease,
             transport,
             from,
         })
@@ -70,7 +78,7 @@ impl Worker {
     /// One pass: claims due messages and delivers them. Returns how many it handled.
     pub async fn deliver_due(&self) -> anyhow::Result<usize> {
         let now = self.core.clock.now();
-        let lease = crate::core::clock::format_ts(now + LEASE);
+        let lease = crate::core::clock::format_ts(now + self.lease);
         let now = crate::core::clock::format_ts(now);
         let batch = store::outbox::claim_due(self.core.db.write(), &now, &lease, BATCH).await?;
         if batch.is_empty() {

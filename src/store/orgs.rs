@@ -24,7 +24,7 @@ pub async fn by_id<'e, E: Executor<'e, Database = Any>>(
     id: &str,
 ) -> Result<Option<OrgRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, name, status, created_at, updated_at FROM organizations WHERE id = $1",
+        "SELECT id, name, status, created_at, updated_at, language FROM organizations WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(db)
@@ -49,6 +49,22 @@ pub async fn update<'e, E: Executor<'e, Database = Any>>(
     .bind(now)
     .execute(db)
     .await?;
+    Ok(r.rows_affected())
+}
+
+/// Sets (or, with `None`, clears) the language of the organization's e-mails.
+pub async fn set_language<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &str,
+    language: Option<&str>,
+    now: &str,
+) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query("UPDATE organizations SET language = $2, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(language)
+        .bind(now)
+        .execute(db)
+        .await?;
     Ok(r.rows_affected())
 }
 
@@ -91,6 +107,7 @@ pub struct AccessRow {
     pub roles: String,
     pub org_status: String,
     pub org_name: String,
+    pub org_language: Option<String>,
 }
 
 pub async fn access<'e, E: Executor<'e, Database = Any>>(
@@ -99,7 +116,8 @@ pub async fn access<'e, E: Executor<'e, Database = Any>>(
     user_id: &str,
 ) -> Result<Option<AccessRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT m.roles AS roles, o.status AS org_status, o.name AS org_name FROM memberships m \
+        "SELECT m.roles AS roles, o.status AS org_status, o.name AS org_name, o.language AS org_language \
+         FROM memberships m \
          JOIN organizations o ON o.id = m.org_id WHERE m.org_id = $1 AND m.user_id = $2",
     )
     .bind(org_id)
@@ -225,6 +243,7 @@ pub struct UserAccessRow {
     pub roles: Option<String>,
     pub org_status: Option<String>,
     pub org_name: Option<String>,
+    pub org_language: Option<String>,
 }
 
 pub async fn user_with_access<'e, E: Executor<'e, Database = Any>>(
@@ -236,7 +255,7 @@ pub async fn user_with_access<'e, E: Executor<'e, Database = Any>>(
         "SELECT u.id AS id, u.email AS email, u.name AS name, u.password_hash AS password_hash, u.status AS status, \
          u.phone_number AS phone_number, u.extra_phone_numbers AS extra_phone_numbers, \
          u.selected_org_id AS selected_org_id, u.created_at AS created_at, u.updated_at AS updated_at, \
-         m.roles AS roles, o.status AS org_status, o.name AS org_name \
+         m.roles AS roles, o.status AS org_status, o.name AS org_name, o.language AS org_language \
          FROM users u LEFT JOIN memberships m ON m.user_id = u.id AND m.org_id = $2 \
          LEFT JOIN organizations o ON o.id = m.org_id WHERE u.id = $1",
     )

@@ -21,6 +21,8 @@ pub struct OrgRow {
     pub status: String,
     pub created_at: String,
     pub updated_at: String,
+    /// Language of the e-mails it sends; `None`: the server's default.
+    pub language: Option<String>,
 }
 
 /// A membership joined with its user (what member lists show).

@@ -333,6 +333,7 @@ fn every_queued_message_survives_a_kill_and_is_delivered_after_the_restart() {
             "USHER_MAIL_TRANSPORT",
             format!("smtp://127.0.0.1:{nobody}?tls=none"),
         )
+        .env("USHER_OUTBOX_LEASE_SECS", "2")
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
@@ -367,7 +368,7 @@ fn every_queued_message_survives_a_kill_and_is_delivered_after_the_restart() {
             .unwrap(),
     );
     wait_ready(port);
-    // Messages whose attempt was cut short by the kill wait out their lease (60 s).
+    // Messages whose attempt was cut short by the kill wait out their lease (2 s here).
     let mut recipients = Vec::new();
     for _ in 0..900 {
         recipients = delivered_recipients(&mail);

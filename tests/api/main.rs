@@ -9,6 +9,7 @@ mod delivery;
 mod helpers;
 mod invitations;
 mod limits;
+mod mail_content;
 mod members;
 mod native;
 mod operations;

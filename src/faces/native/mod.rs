@@ -29,6 +29,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(verify_email))
         .routes(routes!(decline_invitation))
         .routes(routes!(resend_invitation))
+        .routes(routes!(set_language))
         .routes(routes!(outbox::list_messages))
         .routes(routes!(outbox::retry_message))
 }
@@ -241,4 +242,28 @@ pub async fn resend_invitation(
         state: row.state.clone(),
         expires_at: row.expires_at.clone(),
     }))
+}
+
+/// The language of an account's e-mails.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LanguageBody {
+    /// `en`, `ko`, or `null` for the server's default (`mail_language`).
+    pub language: Option<String>,
+}
+
+/// Sets the language of the account's invitation e-mails (owners).
+#[utoipa::path(put, path = "/usher/v1/accounts/{accountId}/language", tag = "usher delivery",
+    security(("hmac" = []), ("bearer" = [])), params(("accountId" = String, Path)), request_body = LanguageBody,
+    responses((status = 200, body = LanguageBody), (status = "4XX", body = ErrorBody)))]
+pub async fn set_language(
+    State(app): State<AppState>,
+    Caller(actor): Caller,
+    PathParam(account_id): PathParam<String>,
+    Body(b): Body<LanguageBody>,
+) -> Result<Json<LanguageBody>, ApiError> {
+    app.core
+        .set_org_language(&actor, &account_id, b.language.as_deref())
+        .await?;
+    Ok(Json(b))
 }
