@@ -29,8 +29,10 @@ impl Core {
             PURPOSE_INVITATION,
             recipient,
             &format_ts(now - limits.recipient_window),
+            i64::from(limits.per_recipient),
             org_id,
             &format_ts(now - day),
+            i64::from(limits.per_org_per_day),
         )
         .await?;
         refuse_beyond(&to, limits.per_recipient, limits.recipient_window, now)?;

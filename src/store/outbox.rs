@@ -46,27 +46,36 @@ pub struct Sends {
 }
 
 /// What was queued with `purpose` to `recipient` since `recipient_since`, and for organization
-/// `org_id` since `org_since`: one query for both send limits.
+/// `org_id` since `org_since`: one query for both send limits. Each count stops at its `cap`
+/// (the limit; 0 skips it), so a check costs the same however busy the organization is.
+#[allow(clippy::too_many_arguments)]
 pub async fn sends<'e, E: Executor<'e, Database = Any>>(
     db: E,
     purpose: &str,
     recipient: &str,
     recipient_since: &str,
+    recipient_cap: i64,
     org_id: &str,
     org_since: &str,
+    org_cap: i64,
 ) -> Result<(Sends, Sends), sqlx::Error> {
     let (to_n, to_oldest, by_n, by_oldest): (i64, Option<String>, i64, Option<String>) =
         sqlx::query_as(
-            "SELECT COUNT(*), MIN(created_at), \
-             (SELECT COUNT(*) FROM outbox WHERE org_id = $4 AND purpose = $1 AND created_at > $5), \
-             (SELECT MIN(created_at) FROM outbox WHERE org_id = $4 AND purpose = $1 AND created_at > $5) \
-             FROM outbox WHERE recipient = $2 AND purpose = $1 AND created_at > $3",
+            "SELECT \
+             (SELECT COUNT(*) FROM (SELECT 1 FROM outbox \
+                WHERE recipient = $2 AND purpose = $1 AND created_at > $3 LIMIT $4) AS r), \
+             (SELECT MIN(created_at) FROM outbox WHERE recipient = $2 AND purpose = $1 AND created_at > $3), \
+             (SELECT COUNT(*) FROM (SELECT 1 FROM outbox \
+                WHERE org_id = $5 AND purpose = $1 AND created_at > $6 LIMIT $7) AS o), \
+             (SELECT MIN(created_at) FROM outbox WHERE org_id = $5 AND purpose = $1 AND created_at > $6)",
         )
         .bind(purpose)
         .bind(recipient)
         .bind(recipient_since)
+        .bind(recipient_cap)
         .bind(org_id)
         .bind(org_since)
+        .bind(org_cap)
         .fetch_one(db)
         .await?;
     Ok((
