@@ -109,6 +109,7 @@ pub async fn open_core(config: &Config) -> anyhow::Result<Arc<Core>> {
                 .clone()
                 .unwrap_or_else(|| DEFAULT_AGREEMENT.to_owned()),
         },
+        webhooks: crate::core::webhooks::directory(),
         outbox_wakeup: Arc::new(Notify::new()),
     }))
 }
@@ -166,6 +167,7 @@ pub async fn start(config: &Config, listener: TcpListener) -> anyhow::Result<Run
         &config.mail_transport()?,
         &config.mail_from,
         time::Duration::seconds(config.outbox_lease_secs),
+        std::time::Duration::from_secs(config.webhook_timeout_secs),
     )?;
     let mut tasks = vec![tokio::spawn(worker.run(rx.clone()))];
 

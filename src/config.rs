@@ -38,6 +38,8 @@ pub struct Config {
     /// How long a message being delivered is reserved: after a crash mid-delivery it is sent
     /// again once this has passed. Longer than the slowest delivery (SMTP times out at 20 s).
     pub outbox_lease_secs: i64,
+    /// How long a webhook endpoint has to answer before the delivery counts as failed.
+    pub webhook_timeout_secs: u64,
     /// Language of e-mails (`en`, `ko`) when the organization has not chosen one; a person's own
     /// e-mails (verification, password reset) are always in it.
     pub mail_language: String,
@@ -91,6 +93,7 @@ impl Default for Config {
             mail_transport: None,
             mail_from: "usher <no-reply@usher.invalid>".into(),
             outbox_lease_secs: 60,
+            webhook_timeout_secs: 10,
             mail_language: "en".into(),
             invitation_link: None,
             verification_link: None,
@@ -129,6 +132,7 @@ const ENV_KEYS: &[&str] = &[
     "mail_transport",
     "mail_from",
     "outbox_lease_secs",
+    "webhook_timeout_secs",
     "mail_language",
     "invitation_link",
     "verification_link",
@@ -195,6 +199,10 @@ impl Config {
         anyhow::ensure!(
             self.outbox_lease_secs > 0,
             "outbox_lease_secs must be positive"
+        );
+        anyhow::ensure!(
+            self.webhook_timeout_secs > 0,
+            "webhook_timeout_secs must be positive"
         );
         for (key, template) in [
             ("invitation_link", &self.invitation_link),

@@ -58,14 +58,14 @@ impl<V: Clone> BriefCache<V> {
         }
     }
 
-    fn get(&self, id: &str, generation: u64) -> Option<V> {
+    pub(crate) fn get(&self, id: &str, generation: u64) -> Option<V> {
         let map = self.entries.read().expect("cache lock");
         map.get(id)
             .filter(|e| e.generation == generation && e.at.elapsed() < self.ttl)
             .map(|e| e.value.clone())
     }
 
-    fn put(&self, id: &str, value: V, generation: u64) {
+    pub(crate) fn put(&self, id: &str, value: V, generation: u64) {
         let mut map = self.entries.write().expect("cache lock");
         if map.len() > 100_000 {
             map.retain(|_, e| e.at.elapsed() < self.ttl);

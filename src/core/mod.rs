@@ -14,6 +14,7 @@ pub mod outbox;
 pub mod password;
 pub mod roles;
 pub mod users;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -61,6 +62,8 @@ pub struct Core {
     pub settings: Settings,
     /// Wakes the outbox worker after a commit that queued mail.
     pub outbox_wakeup: Arc<Notify>,
+    /// Which endpoints want which events, per organization (briefly cached).
+    pub webhooks: webhooks::Directory,
 }
 
 /// The statuses a person can be in (SOLAPI member status).
@@ -226,9 +229,9 @@ impl Core {
     ) -> CoreResult<()> {
         let id = self.new_id();
         let now = self.now_ts();
-        let details = details.to_string();
+        let details_text = details.to_string();
         store::audit::insert(
-            conn,
+            &mut *conn,
             &store::audit::Event {
                 id: &id,
                 org_id,
@@ -236,11 +239,21 @@ impl Core {
                 action,
                 target_type: target.0,
                 target_id: target.1,
-                details: &details,
+                details: &details_text,
                 now: &now,
             },
         )
         .await?;
+        // The changes webhooks tell about are exactly these audit events, so they are queued
+        // here, in the same transaction, with the audit event's id as the event id.
+        if let Some(org_id) = org_id
+            && webhooks::EVENTS.contains(&action)
+        {
+            let data = serde_json::json!({"object": target.0, "id": target.1, "details": details});
+            self.queue_event(conn, org_id, action, &id, &now, data)
+                .await?;
+            self.outbox_wakeup.notify_one();
+        }
         Ok(())
     }
 }

@@ -19,6 +19,7 @@ const BATCH: i64 = 100;
 
 pub struct Worker {
     core: Arc<Core>,
+    http: reqwest::Client,
     /// How long a claimed message is reserved for this worker: after a crash mid-delivery, the
     /// message is retried once its lease has run out.
     lease: time::Duration,
@@ -39,13 +40,22 @@ impl Worker {
         spec: &transport::Spec,
         from: &str,
         lease: time::Duration,
+        webhook_timeout: Duration,
     ) -> anyhow::Result<Worker> {
         let transport = transport::Transport::open(spec)?;
+        // One process-wide TLS provider (ring, as for SMTP); a second install is a no-op.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .timeout(webhook_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("usher-webhooks/", env!("CARGO_PKG_VERSION")))
+            .build()?;
         let from = from
             .parse()
             .map_err(|e| anyhow::anyhow!("mail_from {from:?}: {e}"))?;
         Ok(Worker {
             core,
+            http,
             lease,
             transport,
             from,
@@ -123,9 +133,64 @@ impl Worker {
     }
 
     async fn deliver(&self, row: &store::rows::OutboxRow) -> Result<(), transport::Failure> {
-        if row.kind != crate::core::mail::KIND_EMAIL {
-            return Err(anyhow::anyhow!("unknown outbox kind {}", row.kind).into());
+        match row.kind.as_str() {
+            crate::core::mail::KIND_EMAIL => self.deliver_mail(row).await,
+            crate::core::webhooks::KIND_WEBHOOK => self.deliver_webhook(row).await,
+            other => Err(anyhow::anyhow!("unknown outbox kind {other}").into()),
         }
+    }
+
+    /// POSTs the event to its endpoint, signed (docs/webhooks.md). Any 2xx is success; any other
+    /// answer, a timeout or a refused connection is retried; a deleted or disabled endpoint
+    /// parks the delivery at once.
+    async fn deliver_webhook(
+        &self,
+        row: &store::rows::OutboxRow,
+    ) -> Result<(), transport::Failure> {
+        let payload = (self.core.crypto)
+            .decrypt(&row.id, &row.payload_encrypted)
+            .map_err(anyhow::Error::from)?;
+        let delivery: crate::core::webhooks::Delivery =
+            serde_json::from_slice(&payload).map_err(anyhow::Error::from)?;
+        let permanent = |why: &str| transport::Failure {
+            permanent: true,
+            error: anyhow::anyhow!("{why}"),
+        };
+        let Some((endpoint, secret)) = self
+            .core
+            .endpoint_for_delivery(&delivery.endpoint_id)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+        else {
+            return Err(permanent("the endpoint was deleted"));
+        };
+        if endpoint.enabled != 1 && row.purpose != crate::core::webhooks::TEST_EVENT {
+            return Err(permanent("the endpoint is disabled"));
+        }
+        let timestamp = self.core.clock.now().unix_timestamp();
+        let signature =
+            crate::core::webhooks::signature(&secret, &row.id, timestamp, &delivery.body)
+                .ok_or_else(|| anyhow::anyhow!("the endpoint secret is malformed"))?;
+        let answer = self
+            .http
+            .post(&endpoint.url)
+            .header("content-type", "application/json")
+            .header("webhook-id", &row.id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", signature)
+            .body(delivery.body)
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let status = answer.status();
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(anyhow::anyhow!("the endpoint answered HTTP {}", status.as_u16()).into())
+        }
+    }
+
+    async fn deliver_mail(&self, row: &store::rows::OutboxRow) -> Result<(), transport::Failure> {
         let payload = (self.core.crypto)
             .decrypt(&row.id, &row.payload_encrypted)
             .map_err(anyhow::Error::from)?;

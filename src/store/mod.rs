@@ -11,6 +11,7 @@ pub mod orgs;
 pub mod outbox;
 pub mod rows;
 pub mod users;
+pub mod webhooks;
 
 use std::ops::{Deref, DerefMut};
 use std::str::FromStr;

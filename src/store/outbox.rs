@@ -159,7 +159,7 @@ pub async fn claim_due<'e, E: Executor<'e, Database = Any>>(
         "UPDATE outbox SET next_attempt_at = $2, attempts = attempts + 1 \
          WHERE id IN (SELECT id FROM outbox WHERE state = 'PENDING' AND next_attempt_at <= $1 \
                       ORDER BY next_attempt_at, id LIMIT $3) \
-         RETURNING id, kind, recipient, payload_encrypted, attempts",
+         RETURNING id, kind, purpose, recipient, payload_encrypted, attempts",
     )
     .bind(now)
     .bind(lease_until)

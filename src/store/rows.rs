@@ -100,6 +100,7 @@ pub struct UserTokenRow {
 pub struct OutboxRow {
     pub id: String,
     pub kind: String,
+    pub purpose: String,
     pub recipient: String,
     pub payload_encrypted: String,
     pub attempts: i64,

@@ -481,7 +481,7 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// (state, attempts, last error) of the one outbox message to a (normalized) recipient.
+/// (state, attempts, last error) of one outbox message.
 pub type OutboxState = (String, i64, Option<String>);
 
 impl TestApp {
@@ -495,12 +495,15 @@ impl TestApp {
         .await
     }
 
-    pub async fn outbox_state(&self, recipient: &str) -> OutboxState {
-        sqlx::query_as("SELECT state, attempts, last_error FROM outbox WHERE recipient = $1")
-            .bind(recipient)
-            .fetch_one(self.core().db.read())
-            .await
-            .unwrap()
+    /// `key`: the message's (normalized) recipient, or its id.
+    pub async fn outbox_state(&self, key: &str) -> OutboxState {
+        sqlx::query_as(
+            "SELECT state, attempts, last_error FROM outbox WHERE recipient = $1 OR id = $1",
+        )
+        .bind(key)
+        .fetch_one(self.core().db.read())
+        .await
+        .unwrap()
     }
 
     /// Polls the message to `recipient` until `done` holds (about 4 s at most); its last state.

@@ -17,3 +17,4 @@ mod resend;
 mod roles;
 mod smtp;
 mod solapi_sdk;
+mod webhooks;

@@ -3,6 +3,7 @@
 //! same `{errorCode, errorMessage}` shape as the SOLAPI face.
 
 mod outbox;
+mod webhooks;
 
 use std::net::SocketAddr;
 
@@ -32,6 +33,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(set_language))
         .routes(routes!(outbox::list_messages))
         .routes(routes!(outbox::retry_message))
+        .routes(routes!(webhooks::create_webhook, webhooks::list_webhooks))
+        .routes(routes!(webhooks::update_webhook, webhooks::delete_webhook))
+        .routes(routes!(webhooks::rotate_webhook_secret))
+        .routes(routes!(webhooks::test_webhook))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
