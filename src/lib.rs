@@ -15,3 +15,9 @@ pub mod faces;
 pub mod http;
 pub mod store;
 pub mod telemetry;
+
+/// Makes ring the process's TLS provider (SMTP over TLS and webhooks use rustls; so does every
+/// HTTP client in the process, which refuses to start without one). Idempotent.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

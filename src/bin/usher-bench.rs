@@ -49,6 +49,9 @@ struct Args {
     /// Keep the temporary data folder (database, server log) instead of deleting it.
     #[arg(long)]
     keep_data: bool,
+    /// Messages in the outbox backlog of the drain phase (0: skip it).
+    #[arg(long, default_value_t = 100_000)]
+    drain: usize,
 }
 
 /// Variables `cargo run` sets for the binary it runs (on top of the caller's environment).
@@ -305,6 +308,7 @@ fn elapsed_us(t0: Instant) -> u32 {
 }
 
 fn client(max_idle: usize) -> anyhow::Result<reqwest::Client> {
+    usher::install_tls_provider();
     Ok(reqwest::Client::builder()
         .pool_max_idle_per_host(max_idle)
         .tcp_nodelay(true)
@@ -751,7 +755,158 @@ async fn run(args: Args) -> anyhow::Result<()> {
         path: dir,
         keep: args.keep_data,
     };
-    bench(&args, &bin, &guard.path).await
+    bench(&args, &bin, &guard.path).await?;
+    if args.drain == 0 {
+        return Ok(());
+    }
+    let drain_dir = DataDir {
+        path: guard.path.with_extension("drain"),
+        keep: args.keep_data,
+    };
+    std::fs::create_dir_all(&drain_dir.path)?;
+    let result = drain(&bin, &drain_dir.path, args.drain).await?;
+    println!("\noutbox drain (file transport):");
+    println!(
+        "  {} messages queued in {:.1} s while no server ran; one `usher serve` sent them all in {:.2} s",
+        result.messages, result.queue_secs, result.drain_secs
+    );
+    let rate = result.messages as f64 / result.drain_secs;
+    println!(
+        "  drain >= {DRAIN_TARGET:.0} msg/s {:>20.0} msg/s   {}",
+        rate,
+        verdict(rate >= DRAIN_TARGET)
+    );
+    if let Some(path) = &args.json {
+        let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(path)?)?;
+        v["drain"] = json!({
+            "messages": result.messages,
+            "seconds": result.drain_secs,
+            "messagesPerSecond": rate,
+            "target": DRAIN_TARGET,
+            "met": rate >= DRAIN_TARGET,
+        });
+        std::fs::write(path, serde_json::to_string_pretty(&v)? + "\n")?;
+    }
+    Ok(())
+}
+
+const DRAIN_TARGET: f64 = 1_000.0;
+
+struct Receiver {
+    url: String,
+    hits: Arc<AtomicUsize>,
+}
+
+/// A webhook receiver on a free port: counts the POSTs it gets and answers 204.
+async fn webhook_receiver() -> anyhow::Result<Receiver> {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            counter.fetch_add(1, Ordering::Relaxed);
+            async { axum::http::StatusCode::NO_CONTENT }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/hook", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(Receiver { url, hits })
+}
+
+struct Drained {
+    messages: usize,
+    queue_secs: f64,
+    drain_secs: f64,
+}
+
+/// Queues `n` invitation e-mails through the library while no server runs (1,000 per
+/// transaction, as many requests would have), then starts `usher serve` and times until the
+/// outbox has sent them all to the file transport.
+async fn drain(bin: &Path, dir: &Path, n: usize) -> anyhow::Result<Drained> {
+    let owner = bootstrap(bin, dir, "drain@example.com").await?;
+    eprintln!("[drain] queueing {n} e-mails ...");
+    let t0 = Instant::now();
+    let config = usher::config::Config {
+        data_dir: dir.to_path_buf(),
+        log_level: "warn".into(),
+        ..Default::default()
+    };
+    let core = usher::app::open_core(&config).await?;
+    let mut queued = 0;
+    while queued < n {
+        let mut tx = core.db.begin().await?;
+        for i in queued..(queued + 1_000).min(n) {
+            let mail = usher::core::mail::Mail::Invitation {
+                org_name: "Drain",
+                org_language: None,
+                inviter_name: Some("Bench"),
+                role: "MEMBER",
+                expires_at: "2030-01-01T00:00:00.000Z",
+                token: "tttttttttttttttttttttttttttttttttttttttttt0",
+            };
+            let sealed = core
+                .seal_mail(
+                    &format!("drain-{i}@example.com"),
+                    Some(&owner.organization_id),
+                    mail,
+                )
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            core.queue_sealed(&mut tx, sealed)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        tx.commit().await?;
+        queued = (queued + 1_000).min(n);
+    }
+    core.db.close().await;
+    let queue_secs = t0.elapsed().as_secs_f64();
+
+    let port = free_port()?;
+    let base = format!("http://127.0.0.1:{port}");
+    let log_path = dir.join("usher-serve.log");
+    let log = std::fs::File::create(&log_path)?;
+    let mut child = usher_command(bin)
+        .args(["serve", "--data-dir"])
+        .arg(dir)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .context("starting usher serve")?;
+    eprintln!("[drain] draining ...");
+    let t0 = Instant::now();
+    let outcome = async {
+        wait_healthy(&mut child, &base, &log_path).await?;
+        let db = usher::store::Db::connect(&usher::store::DbOptions {
+            url: config.database_url(),
+            max_connections: 1,
+            connect_timeout: Duration::from_secs(5),
+        })
+        .await?;
+        loop {
+            let sent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = 'SENT'")
+                .fetch_one(db.read())
+                .await?;
+            if sent as usize >= n {
+                break;
+            }
+            if t0.elapsed() > Duration::from_secs(600) {
+                bail!("only {sent} of {n} messages sent after 600 s");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        db.close().await;
+        anyhow::Ok(t0.elapsed().as_secs_f64())
+    }
+    .await;
+    let _ = child.start_kill();
+    let _ = child.wait().await;
+    Ok(Drained {
+        messages: n,
+        queue_secs,
+        drain_secs: outcome?,
+    })
 }
 
 /// The temporary data folder, removed when dropped (also when a panic unwinds, e.g. on a closed
@@ -1029,6 +1184,48 @@ async fn measure(
     phases.push(list_e);
     phases.push(signup);
 
+    // f: phase c again with a webhook endpoint registered (every invitation also queues a
+    // signed POST to a receiver in this process, which answers 204).
+    let receiver = webhook_receiver().await?;
+    let r = seed_client
+        .post(format!(
+            "{base}/usher/v1/accounts/{}/webhooks",
+            owner.organization_id
+        ))
+        .header("authorization", target.auth())
+        .header("content-type", JSON_CT)
+        .body(format!(
+            r#"{{"url":"{}","events":["invitation.created"]}}"#,
+            receiver.url
+        ))
+        .send()
+        .await?;
+    if !r.status().is_success() {
+        bail!("registering the webhook: {}", r.status());
+    }
+    eprintln!("[f] POST invitations with a webhook endpoint ...");
+    let s0 = cpu_snap(pid);
+    let mut hooked = run_phase(
+        "f. POST invitation, webhook on",
+        conns,
+        Work::Create {
+            url: format!("{base}/users/v1/invitations").into(),
+            prefix: "hooked",
+        },
+        &target,
+        Some(secs),
+    )
+    .await?;
+    hooked.tally.ids.clear();
+    finish(&mut hooked, s0, pid);
+    // Let the worker catch up before counting what the receiver got.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    hooked.note = Some(format!(
+        "{} webhook deliveries received by the end of the phase + 2 s",
+        receiver.hits.load(Ordering::Relaxed)
+    ));
+    phases.push(hooked);
+
     let end_rss_kb = proc_status_kb(pid, "VmRSS")?;
     let peak_kb = proc_status_kb(pid, "VmHWM")?;
     let mem = Memory {
@@ -1108,6 +1305,14 @@ fn targets(phases: &[PhaseResult], mem: &Memory) -> Vec<(String, String, bool)> 
             format!("cancel >= {CANCEL_RPS_TARGET:.0} req/s"),
             format!("{rps:.0} req/s"),
             rps >= CANCEL_RPS_TARGET,
+        ));
+    }
+    if let (Some(c), Some(f)) = (phase(phases, "c."), phase(phases, "f.")) {
+        let ratio = f.rps() / c.rps();
+        t.push((
+            "create with webhook / without >= 0.90".into(),
+            format!("{ratio:.2}"),
+            ratio >= 0.90,
         ));
     }
     t.push((

@@ -43,8 +43,7 @@ impl Worker {
         webhook_timeout: Duration,
     ) -> anyhow::Result<Worker> {
         let transport = transport::Transport::open(spec)?;
-        // One process-wide TLS provider (ring, as for SMTP); a second install is a no-op.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        crate::install_tls_provider();
         let http = reqwest::Client::builder()
             .timeout(webhook_timeout)
             .redirect(reqwest::redirect::Policy::none())

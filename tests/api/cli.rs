@@ -69,6 +69,7 @@ fn signed(
         .build()
         .unwrap();
     rt.block_on(async {
+        usher::install_tls_provider();
         let mut req = reqwest::Client::new()
             .request(method, format!("http://127.0.0.1:{port}{path}"))
             .header("Authorization", header);

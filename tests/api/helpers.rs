@@ -134,7 +134,10 @@ impl TestApp {
             .unwrap();
         TestApp {
             base,
-            client: reqwest::Client::new(),
+            client: {
+                usher::install_tls_provider();
+                reqwest::Client::new()
+            },
             running: Some(running),
             config,
             owner,
