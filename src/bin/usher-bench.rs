@@ -1067,17 +1067,8 @@ async fn measure(
 
     eprintln!("[c] POST invitations ...");
     let s0 = cpu_snap(pid);
-    let mut create = run_phase(
-        "c. POST invitation (create)",
-        conns,
-        Work::Create {
-            url: format!("{base}/users/v1/invitations").into(),
-            prefix: "bench",
-        },
-        &target,
-        Some(secs),
-    )
-    .await?;
+    let mut create =
+        create_phase("c. POST invitation (create)", "bench", base, &target, args).await?;
     let created = std::mem::take(&mut create.tally.ids);
     create.note = Some(format!("{} ids kept", created.len()));
     if create.tally.bad_bodies > 0 {
@@ -1205,15 +1196,12 @@ async fn measure(
     }
     eprintln!("[f] POST invitations with a webhook endpoint ...");
     let s0 = cpu_snap(pid);
-    let mut hooked = run_phase(
+    let mut hooked = create_phase(
         "f. POST invitation, webhook on",
-        conns,
-        Work::Create {
-            url: format!("{base}/users/v1/invitations").into(),
-            prefix: "hooked",
-        },
+        "hooked",
+        base,
         &target,
-        Some(secs),
+        args,
     )
     .await?;
     hooked.tally.ids.clear();
@@ -1262,6 +1250,22 @@ async fn measure(
         println!("results written to {}", path.display());
     }
     Ok(())
+}
+
+/// A timed phase of invitations to `{prefix}-{connection}-{n}@example.com`.
+async fn create_phase(
+    name: &'static str,
+    prefix: &'static str,
+    base: &str,
+    target: &Arc<Target>,
+    args: &Args,
+) -> anyhow::Result<PhaseResult> {
+    let work = Work::Create {
+        url: format!("{base}/users/v1/invitations").into(),
+        prefix,
+    };
+    let secs = Duration::from_secs(args.seconds);
+    run_phase(name, args.connections, work, target, Some(secs)).await
 }
 
 /// Records the CPU used since `before` and the server's RSS now.
