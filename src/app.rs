@@ -169,7 +169,10 @@ pub async fn start(config: &Config, listener: TcpListener) -> anyhow::Result<Run
         time::Duration::seconds(config.outbox_lease_secs),
         std::time::Duration::from_secs(config.webhook_timeout_secs),
     )?;
-    let mut tasks = vec![tokio::spawn(worker.run(rx.clone()))];
+    let mut tasks = Vec::new();
+    if config.outbox_worker {
+        tasks.push(tokio::spawn(worker.run(rx.clone())));
+    }
 
     let limits = state.limits.clone();
     let mut housekeeping_rx = rx.clone();

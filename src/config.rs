@@ -38,6 +38,9 @@ pub struct Config {
     /// How long a message being delivered is reserved: after a crash mid-delivery it is sent
     /// again once this has passed. Longer than the slowest delivery (SMTP times out at 20 s).
     pub outbox_lease_secs: i64,
+    /// Deliver the outbox from this process. Off: the process only answers requests and queues
+    /// messages, which another process with the same database delivers.
+    pub outbox_worker: bool,
     /// How long a webhook endpoint has to answer before the delivery counts as failed.
     pub webhook_timeout_secs: u64,
     /// Language of e-mails (`en`, `ko`) when the organization has not chosen one; a person's own
@@ -93,6 +96,7 @@ impl Default for Config {
             mail_transport: None,
             mail_from: "usher <no-reply@usher.invalid>".into(),
             outbox_lease_secs: 60,
+            outbox_worker: true,
             webhook_timeout_secs: 10,
             mail_language: "en".into(),
             invitation_link: None,
@@ -132,6 +136,7 @@ const ENV_KEYS: &[&str] = &[
     "mail_transport",
     "mail_from",
     "outbox_lease_secs",
+    "outbox_worker",
     "webhook_timeout_secs",
     "mail_language",
     "invitation_link",

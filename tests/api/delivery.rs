@@ -142,3 +142,25 @@ async fn every_queued_message_is_delivered_once_with_a_stable_message_id() {
     }
     app.stop().await;
 }
+
+/// An instance without the worker answers and queues, but delivers nothing itself.
+#[tokio::test]
+async fn an_instance_without_the_outbox_worker_queues_but_does_not_deliver() {
+    let app = TestApp::spawn_with(|c| c.outbox_worker = false).await;
+    app.post(
+        "/users/v1/invitations",
+        &app.owner_key(),
+        json!({"email": "later@example.com", "role": "MEMBER"}),
+    )
+    .await
+    .assert_ok();
+    app.core().outbox_wakeup.notify_one();
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(
+        app.outbox_state("later@example.com").await,
+        ("PENDING".to_owned(), 0, None)
+    );
+    let files = std::fs::read_dir(app.mail_dir()).map_or(0, |d| d.count());
+    assert_eq!(files, 0);
+    app.stop().await;
+}
