@@ -13,9 +13,14 @@ use tokio::sync::watch;
 use crate::core::Core;
 use crate::core::mail::Rendered;
 use crate::store;
+use crate::store::webhooks::EndpointRow;
 
 pub const MAX_ATTEMPTS: i64 = 8;
 const BATCH: i64 = 100;
+
+/// Webhook endpoints (with their secrets) looked up during one batch: one query per endpoint,
+/// not per delivery. `None`: deleted.
+type Endpoints = std::collections::HashMap<String, Option<(EndpointRow, String)>>;
 
 pub struct Worker {
     core: Arc<Core>,
@@ -96,8 +101,9 @@ impl Worker {
         // Deliver the whole batch, then record every outcome in one transaction: the single
         // SQLite writer is shared with the request path, so fewer write transactions matter.
         let mut outcomes = Vec::with_capacity(batch.len());
+        let mut endpoints = Endpoints::new();
         for row in &batch {
-            outcomes.push(self.deliver(row).await);
+            outcomes.push(self.deliver(row, &mut endpoints).await);
         }
         let mut sent = Vec::with_capacity(batch.len());
         let mut failed = Vec::new();
@@ -131,10 +137,14 @@ impl Worker {
         Ok(batch.len())
     }
 
-    async fn deliver(&self, row: &store::rows::OutboxRow) -> Result<(), transport::Failure> {
+    async fn deliver(
+        &self,
+        row: &store::rows::OutboxRow,
+        endpoints: &mut Endpoints,
+    ) -> Result<(), transport::Failure> {
         match row.kind.as_str() {
             crate::core::mail::KIND_EMAIL => self.deliver_mail(row).await,
-            crate::core::webhooks::KIND_WEBHOOK => self.deliver_webhook(row).await,
+            crate::core::webhooks::KIND_WEBHOOK => self.deliver_webhook(row, endpoints).await,
             other => Err(anyhow::anyhow!("unknown outbox kind {other}").into()),
         }
     }
@@ -145,6 +155,7 @@ impl Worker {
     async fn deliver_webhook(
         &self,
         row: &store::rows::OutboxRow,
+        endpoints: &mut Endpoints,
     ) -> Result<(), transport::Failure> {
         let payload = (self.core.crypto)
             .decrypt(&row.id, &row.payload_encrypted)
@@ -155,12 +166,15 @@ impl Worker {
             permanent: true,
             error: anyhow::anyhow!("{why}"),
         };
-        let Some((endpoint, secret)) = self
-            .core
-            .endpoint_for_delivery(&delivery.endpoint_id)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?
-        else {
+        if !endpoints.contains_key(&delivery.endpoint_id) {
+            let found = self
+                .core
+                .endpoint_for_delivery(&delivery.endpoint_id)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            endpoints.insert(delivery.endpoint_id.clone(), found);
+        }
+        let Some((endpoint, secret)) = &endpoints[&delivery.endpoint_id] else {
             return Err(permanent("the endpoint was deleted"));
         };
         if endpoint.enabled != 1 && row.purpose != crate::core::webhooks::TEST_EVENT {
@@ -168,7 +182,7 @@ impl Worker {
         }
         let timestamp = self.core.clock.now().unix_timestamp();
         let signature =
-            crate::core::webhooks::signature(&secret, &row.id, timestamp, &delivery.body)
+            crate::core::webhooks::signature(secret, &row.id, timestamp, &delivery.body)
                 .ok_or_else(|| anyhow::anyhow!("the endpoint secret is malformed"))?;
         let answer = self
             .http
