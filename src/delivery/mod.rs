@@ -94,7 +94,7 @@ impl Worker {
         let now = self.core.clock.now();
         let lease = crate::core::clock::format_ts(now + self.lease);
         let now = crate::core::clock::format_ts(now);
-        let batch = store::outbox::claim_due(self.core.db.write(), &now, &lease, BATCH).await?;
+        let batch = store::outbox::claim_due(&self.core.db, &now, &lease, BATCH).await?;
         if batch.is_empty() {
             return Ok(0);
         }

@@ -185,6 +185,15 @@ impl Db {
         }
     }
 
+    /// The row-locking clause that lets concurrent claimers pass each other (PostgreSQL). SQLite
+    /// has one writer, so claims cannot overlap there.
+    pub fn skip_locked(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+        }
+    }
+
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.reader).await.is_ok()
     }

@@ -148,24 +148,28 @@ pub async fn requeue<'e, E: Executor<'e, Database = Any>>(
 
 /// Claims up to `limit` due messages by pushing their next attempt `lease_until` into the
 /// future: if this process dies mid-delivery the lease runs out and the message is retried
-/// (at-least-once; the message id lets receivers deduplicate).
-pub async fn claim_due<'e, E: Executor<'e, Database = Any>>(
-    db: E,
+/// (at-least-once; the message id lets receivers deduplicate). Workers of several instances on
+/// one PostgreSQL database skip each other's rows (`FOR UPDATE SKIP LOCKED`); without it, a
+/// concurrent claim would wait for the first and then take the same rows again.
+pub async fn claim_due(
+    db: &super::Db,
     now: &str,
     lease_until: &str,
     limit: i64,
 ) -> Result<Vec<OutboxRow>, sqlx::Error> {
-    sqlx::query_as(
+    let sql = format!(
         "UPDATE outbox SET next_attempt_at = $2, attempts = attempts + 1 \
          WHERE id IN (SELECT id FROM outbox WHERE state = 'PENDING' AND next_attempt_at <= $1 \
-                      ORDER BY next_attempt_at, id LIMIT $3) \
+                      ORDER BY next_attempt_at, id LIMIT $3 {}) \
          RETURNING id, kind, purpose, recipient, payload_encrypted, attempts",
-    )
-    .bind(now)
-    .bind(lease_until)
-    .bind(limit)
-    .fetch_all(db)
-    .await
+        db.skip_locked()
+    );
+    sqlx::query_as(AssertSqlSafe(sql))
+        .bind(now)
+        .bind(lease_until)
+        .bind(limit)
+        .fetch_all(db.write())
+        .await
 }
 
 /// Records successful deliveries, in one statement however many there are.

@@ -164,3 +164,36 @@ async fn an_instance_without_the_outbox_worker_queues_but_does_not_deliver() {
     assert_eq!(files, 0);
     app.stop().await;
 }
+
+/// Workers claiming at the same time (several instances on one PostgreSQL database) never take
+/// the same message: each is claimed once.
+#[tokio::test]
+async fn concurrent_claims_never_take_the_same_message() {
+    let app = TestApp::spawn_with(|c| c.outbox_worker = false).await;
+    let core = app.core();
+    let mut tx = core.db.begin().await.unwrap();
+    for i in 0..200 {
+        let mail = usher::core::mail::Mail::PasswordReset { token: "t" };
+        let sealed = core
+            .seal_mail(&format!("claim-{i}@example.com"), None, mail)
+            .unwrap();
+        core.queue_sealed(&mut tx, sealed).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let now = usher::core::clock::format_ts(core.clock.now() + time::Duration::seconds(1));
+    let lease = usher::core::clock::format_ts(core.clock.now() + time::Duration::minutes(1));
+    let claims = (0..8).map(|_| usher::store::outbox::claim_due(&core.db, &now, &lease, 40));
+    let mut ids: Vec<String> = futures::future::join_all(claims)
+        .await
+        .into_iter()
+        .flat_map(|r| r.unwrap())
+        .map(|row| row.id)
+        .collect();
+    let claimed = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), claimed, "a message was claimed twice");
+    assert_eq!(claimed, 200);
+    app.stop().await;
+}
