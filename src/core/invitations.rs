@@ -504,8 +504,11 @@ impl Core {
         let access = self.access(actor, &row.org_id).await?;
         access.require(Permission::ManageInvitations)?;
         access.require_active_org()?;
-        self.check_send_limits(&row.org_id, &super::email::normalize(&row.email))
-            .await?;
+        // An ended invitation is answered as such below, whatever the limits.
+        if effective_state(row, &self.now_ts()) == "PENDING" {
+            self.check_send_limits(&row.org_id, &super::email::normalize(&row.email))
+                .await?;
+        }
         let token = random_token();
         let expires_at = self.ts_in(self.settings.invitation_ttl);
         let roles = Roles::from_stored(&row.roles);
