@@ -194,7 +194,8 @@ impl Worker {
             .body(delivery.body)
             .send()
             .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            // Without the URL: it can carry a token of the receiver's, and errors are logged.
+            .map_err(|e| anyhow::anyhow!("{}", e.without_url()))?;
         let status = answer.status();
         if status.is_success() {
             Ok(())

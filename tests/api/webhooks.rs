@@ -282,6 +282,11 @@ async fn a_slow_endpoint_times_out_and_is_retried() {
     let first = receiver.wait_for(&app, 1).await;
     let row = app.wait_outbox(&first[0].id, |r| r.2.is_some()).await;
     assert_eq!(row.0, "PENDING", "retried after the timeout: {row:?}");
+    let error = row.2.unwrap_or_default();
+    assert!(
+        !error.contains(&url),
+        "errors are stored and logged without the URL: {error}"
+    );
     receiver.answer_with(&[], Duration::ZERO);
     let hits = receiver.wait_for(&app, 2).await;
     let sent = app.wait_outbox(&hits[0].id, |r| r.0 == "SENT").await;
