@@ -339,6 +339,22 @@ async fn owners_manage_endpoints_rotate_secrets_disable_them_and_send_test_event
     app.core().outbox_wakeup.notify_one();
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(receiver.hits().len(), 1, "a disabled endpoint gets nothing");
+    // Nothing is even queued for it (the delivery-time check would hide a queued one).
+    let outbox = app
+        .get(
+            &format!("/usher/v1/accounts/{org}/outbox"),
+            &app.owner_key(),
+        )
+        .await;
+    let webhooks: Vec<&Value> = outbox
+        .assert_ok()
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "webhook")
+        .collect();
+    assert_eq!(webhooks.len(), 1, "only the test event: {webhooks:?}");
+    assert_eq!(webhooks[0]["purpose"], "webhook.test");
 
     // Bad input changes nothing; members and other organizations may not manage endpoints.
     let list = format!("/usher/v1/accounts/{org}/webhooks");
