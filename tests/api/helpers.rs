@@ -76,29 +76,83 @@ pub struct TestApp {
     pub config: Config,
     pub owner: Bootstrapped,
     _dir: tempfile::TempDir,
-    pg_database: Option<(String, String)>,
+    pg_database: Option<PgDatabase>,
+}
+
+/// A PostgreSQL database made for one test, dropped by [`PgDatabase::drop`].
+pub struct PgDatabase {
+    admin_url: String,
+    pub name: String,
+    /// URL of the new database.
+    pub url: String,
+}
+
+impl PgDatabase {
+    /// Creates an empty database on the server of `admin_url` (a URL naming any database there).
+    pub async fn create(admin_url: &str) -> Result<PgDatabase, sqlx::Error> {
+        let name = format!(
+            "usher_test_{}",
+            usher::core::ids::new_id(time::OffsetDateTime::now_utc())
+        );
+        let mut conn = sqlx::PgConnection::connect(admin_url).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await?;
+        conn.close().await.ok();
+        let (prefix, _) = admin_url
+            .rsplit_once('/')
+            .expect("a PostgreSQL URL names a database");
+        Ok(PgDatabase {
+            admin_url: admin_url.to_owned(),
+            url: format!("{prefix}/{name}"),
+            name,
+        })
+    }
+
+    #[allow(dead_code)] // used by the multi-instance and migrate-data tests
+    /// For tests that need PostgreSQL whichever backend the suite runs on (several instances on
+    /// one database, migrate-data): the server of `USHER_TEST_DATABASE_URL`, else the local one
+    /// (`postgres://postgres@127.0.0.1:5432/postgres`). Unreachable: in CI (`CI` set) the test
+    /// fails; on a machine with only the Rust toolchain it says so loudly and is skipped.
+    pub async fn for_test(test: &str) -> Option<PgDatabase> {
+        let admin = std::env::var("USHER_TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        match PgDatabase::create(&admin).await {
+            Ok(db) => Some(db),
+            Err(e) if std::env::var_os("CI").is_some() => {
+                panic!("{test} cannot run in CI: PostgreSQL at {admin}: {e}")
+            }
+            Err(e) => {
+                let notice = format!(
+                    "\nSKIPPED {test}: PostgreSQL at {admin} is unreachable ({e}). \
+                     Set USHER_TEST_DATABASE_URL to run it.\n"
+                );
+                let _ = std::io::Write::write_all(&mut std::io::stderr(), notice.as_bytes());
+                None
+            }
+        }
+    }
+
+    pub async fn drop(self) {
+        if let Ok(mut conn) = sqlx::PgConnection::connect(&self.admin_url).await {
+            let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+            let _ = sqlx::query(sqlx::AssertSqlSafe(drop))
+                .execute(&mut conn)
+                .await;
+        }
+    }
 }
 
 /// Creates a fresh PostgreSQL database when the suite runs against PostgreSQL.
-async fn fresh_database(dir: &std::path::Path) -> (String, Option<(String, String)>) {
+async fn fresh_database(dir: &std::path::Path) -> (String, Option<PgDatabase>) {
     match std::env::var("USHER_TEST_DATABASE_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {
-            let name = format!(
-                "usher_test_{}",
-                usher::core::ids::new_id(time::OffsetDateTime::now_utc())
-            );
-            let mut conn = sqlx::PgConnection::connect(&admin_url)
+            let db = PgDatabase::create(&admin_url)
                 .await
                 .unwrap_or_else(|e| panic!("USHER_TEST_DATABASE_URL is set but unreachable: {e}"));
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&mut conn)
-                .await
-                .unwrap();
-            conn.close().await.ok();
-            let (prefix, _) = admin_url
-                .rsplit_once('/')
-                .expect("USHER_TEST_DATABASE_URL must name a database");
-            (format!("{prefix}/{name}"), Some((admin_url.clone(), name)))
+            (db.url.clone(), Some(db))
         }
         _ => (format!("sqlite://{}", dir.join("usher.db").display()), None),
     }
@@ -386,13 +440,8 @@ impl TestApp {
         if let Some(r) = self.running.take() {
             r.stop().await;
         }
-        if let Some((admin, name)) = self.pg_database.take()
-            && let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await
-        {
-            let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-            let _ = sqlx::query(sqlx::AssertSqlSafe(drop))
-                .execute(&mut conn)
-                .await;
+        if let Some(db) = self.pg_database.take() {
+            db.drop().await;
         }
     }
 }
