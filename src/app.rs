@@ -63,6 +63,23 @@ fn master_key(config: &Config) -> anyhow::Result<[u8; crypto::MASTER_KEY_LEN]> {
     Ok(key)
 }
 
+/// Instances sharing a database must share the master key (API-key secrets, webhook secrets and
+/// queued mail are encrypted under it). The first start records a value encrypted under its key;
+/// a start with another key stops here, before it could fail on every secret it reads.
+async fn check_master_key(db: &Db, crypto: &crypto::Crypto) -> anyhow::Result<()> {
+    const CONTEXT: &str = "deployment.master_key_check";
+    let mine = crypto.encrypt(CONTEXT, b"usher");
+    let recorded = crate::store::guards::deployment_fact(db.write(), "master_key_check", &mine)
+        .await
+        .context("reading the master key check")?;
+    anyhow::ensure!(
+        crypto.decrypt(CONTEXT, &recorded).is_ok(),
+        "the master key is not the one this database was set up with: every instance on one \
+         database must use the same master_key (or the same <data_dir>/master.key)"
+    );
+    Ok(())
+}
+
 /// Opens the database (migrating it) and builds the core: what `serve` and `admin` share.
 pub async fn open_core(config: &Config) -> anyhow::Result<Arc<Core>> {
     prepare_data_dir(&config.data_dir)?;
@@ -71,6 +88,7 @@ pub async fn open_core(config: &Config) -> anyhow::Result<Arc<Core>> {
         url: config.database_url(),
         max_connections: config.database_max_connections,
         connect_timeout: std::time::Duration::from_secs(config.database_connect_timeout_secs),
+        statement_timeout: std::time::Duration::from_millis(config.database_statement_timeout_ms),
     })
     .await
     .with_context(|| {
@@ -80,6 +98,7 @@ pub async fn open_core(config: &Config) -> anyhow::Result<Arc<Core>> {
         )
     })?;
     db.migrate().await.context("applying migrations")?;
+    check_master_key(&db, &crypto::Crypto::new(&key)).await?;
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);
@@ -148,6 +167,30 @@ async fn sweep(core: Arc<Core>, every: std::time::Duration, mut stop: watch::Rec
     }
 }
 
+/// Every minute: forgets idle in-memory rate-limit entries and purges expired shared state
+/// (replay guard, counters, sessions, e-mailed tokens) in small batches, so that no statement
+/// holds locks long. Every instance purges; on one database they merely share the work.
+async fn housekeeping(core: Arc<Core>, limits: Arc<Limits>, mut stop: watch::Receiver<bool>) {
+    const BATCH: i64 = 1_000;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+            _ = stop.changed() => return,
+        }
+        limits.shrink();
+        loop {
+            match core.purge_expired(BATCH).await {
+                Ok(n) if n < BATCH as u64 => break,
+                Ok(_) => tokio::task::yield_now().await,
+                Err(e) => {
+                    tracing::warn!(error = %e, "purging expired state failed");
+                    break;
+                }
+            }
+        }
+    }
+}
+
 /// Starts everything on `listener`; returns once the server accepts connections.
 pub async fn start(config: &Config, listener: TcpListener) -> anyhow::Result<Running> {
     let core = open_core(config).await?;
@@ -158,7 +201,7 @@ pub async fn start(config: &Config, listener: TcpListener) -> anyhow::Result<Run
     let state = AppState {
         core: core.clone(),
         auth: Arc::new(Authenticator::new(core.clone(), window)),
-        limits: Arc::new(Limits::new(config.auth_rate_per_minute)),
+        limits: Arc::new(Limits::new(&core.db, config.auth_rate_per_minute)),
         metrics: crate::telemetry::metrics_handle(),
     };
     let (tx, rx) = watch::channel(false);
@@ -174,16 +217,11 @@ pub async fn start(config: &Config, listener: TcpListener) -> anyhow::Result<Run
         tasks.push(tokio::spawn(worker.run(rx.clone())));
     }
 
-    let limits = state.limits.clone();
-    let mut housekeeping_rx = rx.clone();
-    tasks.push(tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => limits.shrink(),
-                _ = housekeeping_rx.changed() => return,
-            }
-        }
-    }));
+    tasks.push(tokio::spawn(housekeeping(
+        core.clone(),
+        state.limits.clone(),
+        rx.clone(),
+    )));
     tasks.push(tokio::spawn(sweep(
         core.clone(),
         std::time::Duration::from_secs(config.sweep_interval_secs),
@@ -215,12 +253,15 @@ pub async fn start(config: &Config, listener: TcpListener) -> anyhow::Result<Run
 
 /// On an empty database: creates the first owner, organization and API key, and returns them
 /// (the caller prints them once and stores them in a file only its owner can read).
+/// Several instances starting at once on one empty database all see it empty; one creates the
+/// owner and the others' attempts fail on the unique e-mail, which is not an error for them.
 pub async fn first_run(core: &Core, config: &Config) -> anyhow::Result<Option<Bootstrapped>> {
     if core.user_count().await? > 0 {
         return Ok(None);
     }
-    let b = core
-        .bootstrap(&config.first_owner_email, None, None)
-        .await?;
-    Ok(Some(b))
+    match core.bootstrap(&config.first_owner_email, None, None).await {
+        Ok(b) => Ok(Some(b)),
+        Err(_) if core.user_count().await? > 0 => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }

@@ -26,6 +26,9 @@ pub struct Config {
     pub database_url: Option<String>,
     pub database_max_connections: u32,
     pub database_connect_timeout_secs: u64,
+    /// PostgreSQL: the server cancels a statement running longer. SQLite: how long a statement
+    /// waits for the database lock (held by another process, e.g. `usher admin`).
+    pub database_statement_timeout_ms: u64,
     /// Base64 of 32 bytes. Default: generated once into `<data_dir>/master.key` (mode 0600).
     /// Instances sharing one database must share it.
     pub master_key: Option<String>,
@@ -91,6 +94,7 @@ impl Default for Config {
             database_url: None,
             database_max_connections: 8,
             database_connect_timeout_secs: 5,
+            database_statement_timeout_ms: 10_000,
             master_key: None,
             public_url: None,
             mail_transport: None,
@@ -131,6 +135,7 @@ const ENV_KEYS: &[&str] = &[
     "database_url",
     "database_max_connections",
     "database_connect_timeout_secs",
+    "database_statement_timeout_ms",
     "master_key",
     "public_url",
     "mail_transport",

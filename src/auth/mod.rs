@@ -52,7 +52,7 @@ pub struct Authenticator {
     core: Arc<Core>,
     pub keys: KeyCache,
     actors: ActorCache,
-    replay: replay::ReplayCache,
+    replay: replay::ReplayGuard,
     window: HmacWindow,
 }
 
@@ -64,11 +64,12 @@ fn scheme_is(value: &str, scheme: &str) -> bool {
 
 impl Authenticator {
     pub fn new(core: Arc<Core>, window: HmacWindow) -> Self {
+        let replay = replay::ReplayGuard::for_db(&core.db);
         Authenticator {
             core,
             keys: KeyCache::new(KEY_CACHE_TTL),
             actors: ActorCache::new(ACTOR_CACHE_TTL),
-            replay: replay::ReplayCache::default(),
+            replay,
             window,
         }
     }
@@ -125,6 +126,8 @@ impl Authenticator {
         if !self
             .replay
             .first_use(&key.id, h.signature, now.unix_timestamp(), expires)
+            .await
+            .map_err(|e| AuthError::Internal(e.into()))?
         {
             return Err(AuthError::DuplicatedSignature);
         }

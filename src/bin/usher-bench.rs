@@ -871,6 +871,7 @@ async fn drain(bin: &Path, dir: &Path, n: usize) -> anyhow::Result<Drained> {
             url: config.database_url(),
             max_connections: 1,
             connect_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(10),
         })
         .await?;
         loop {

@@ -163,6 +163,19 @@ impl Access {
 }
 
 impl Core {
+    /// Deletes at most `batch` expired rows of each kind of short-lived state (see
+    /// [`store::guards::purge_expired`]); how many went.
+    pub async fn purge_expired(&self, batch: i64) -> CoreResult<u64> {
+        let now = self.clock.now().unix_timestamp();
+        let expired = store::guards::Expired {
+            now,
+            // Rate counters are read for the current and the previous minute.
+            counters_before: now - 120,
+            now_ts: &self.now_ts(),
+        };
+        Ok(store::guards::purge_expired(self.db.relaxed(), &expired, batch).await?)
+    }
+
     pub fn now_ts(&self) -> String {
         self.clock.now_ts()
     }

@@ -20,10 +20,10 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Readiness: the database answers. 503 while it does not; recovers by itself.
+/// Readiness: the database answers within 2 s. 503 while it does not; recovers by itself.
 #[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, body = String), (status = 503, body = String)))]
 pub async fn readyz(State(app): State<AppState>) -> (StatusCode, &'static str) {
-    if app.core.db.ping().await {
+    if app.core.db.ping(std::time::Duration::from_secs(2)).await {
         (StatusCode::OK, "ready")
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")

@@ -111,6 +111,9 @@ pub async fn expire_for<'e, E: Executor<'e, Database = Any>>(
 
 /// Materializes the expiry of up to `limit` overdue pending invitations, oldest expiry first.
 /// Returns (id, organization) of each.
+/// The outer `state` test matters on PostgreSQL: a row changed by a concurrent transaction (an
+/// accept, another instance's sweep) is re-checked against it after the lock wait, while the
+/// subquery's choice is not re-evaluated.
 pub async fn expire_overdue<'e, E: Executor<'e, Database = Any>>(
     db: E,
     now: &str,
@@ -120,6 +123,7 @@ pub async fn expire_overdue<'e, E: Executor<'e, Database = Any>>(
         "UPDATE invitations SET state = 'EXPIRED', updated_at = $1 \
          WHERE id IN (SELECT id FROM invitations WHERE state = 'PENDING' AND expires_at <= $1 \
                       ORDER BY expires_at, id LIMIT $2) \
+           AND state = 'PENDING' \
          RETURNING id, org_id",
     )
     .bind(now)

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod credentials;
+pub mod guards;
 pub mod invitations;
 pub mod orgs;
 pub mod outbox;
@@ -47,6 +48,9 @@ pub struct Db {
     pub backend: Backend,
     reader: AnyPool,
     writer: AnyPool,
+    /// PostgreSQL: connections whose commits do not wait for the WAL flush, for state that may
+    /// lose its last instant in a database crash ([`guards`]). SQLite: the writer.
+    relaxed: AnyPool,
     /// Moves when a write transaction of this process begins and after it commits; caches of
     /// database state remember it and are stale once it has moved.
     generation: Arc<AtomicU64>,
@@ -57,6 +61,9 @@ pub struct DbOptions {
     pub url: String,
     pub max_connections: u32,
     pub connect_timeout: Duration,
+    /// PostgreSQL: longest a statement may run before the server cancels it. SQLite: longest a
+    /// statement waits for the database lock.
+    pub statement_timeout: Duration,
 }
 
 /// Errors of the store that callers act on; everything else is `Other`.
@@ -91,27 +98,29 @@ impl Db {
         let backend: Backend = opts.url.parse()?;
         match backend {
             Backend::Sqlite => {
-                let writer = sqlite_pool(&opts.url, 1, opts.connect_timeout).await?;
-                let reader =
-                    sqlite_pool(&opts.url, opts.max_connections.max(1), opts.connect_timeout)
-                        .await?;
+                let writer = sqlite_pool(opts, 1).await?;
+                let reader = sqlite_pool(opts, opts.max_connections.max(1)).await?;
                 Ok(Db {
                     backend,
                     reader,
+                    relaxed: writer.clone(),
                     writer,
                     generation: Arc::default(),
                 })
             }
             Backend::Postgres => {
-                let pool = AnyPoolOptions::new()
-                    .max_connections(opts.max_connections.max(2))
-                    .acquire_timeout(opts.connect_timeout)
-                    .connect(&opts.url)
-                    .await?;
+                let pool = postgres_pool(opts, opts.max_connections.max(2), &[]).await?;
+                let relaxed = postgres_pool(
+                    opts,
+                    (opts.max_connections / 2).max(2),
+                    &["SET synchronous_commit = off"],
+                )
+                .await?;
                 Ok(Db {
                     backend,
                     reader: pool.clone(),
                     writer: pool,
+                    relaxed,
                     generation: Arc::default(),
                 })
             }
@@ -143,6 +152,11 @@ impl Db {
     /// Pool for a single self-contained write statement (atomic on its own, no transaction needed).
     pub fn write(&self) -> &AnyPool {
         &self.writer
+    }
+
+    /// Pool for single statements on short-lived shared state ([`guards`]); see `relaxed`.
+    pub fn relaxed(&self) -> &AnyPool {
+        &self.relaxed
     }
 
     /// Starts a write transaction. On SQLite, `BEGIN IMMEDIATE` would be ideal, but the single
@@ -194,13 +208,17 @@ impl Db {
         }
     }
 
-    pub async fn ping(&self) -> bool {
-        sqlx::query("SELECT 1").execute(&self.reader).await.is_ok()
+    /// Whether the database answers a query within `within` (a stalled server must not stall
+    /// the caller: load balancers probe readiness with short timeouts).
+    pub async fn ping(&self, within: Duration) -> bool {
+        let query = sqlx::query("SELECT 1").execute(&self.reader);
+        matches!(tokio::time::timeout(within, query).await, Ok(Ok(_)))
     }
 
     pub async fn close(&self) {
         self.writer.close().await;
         self.reader.close().await;
+        self.relaxed.close().await;
     }
 }
 
@@ -233,17 +251,22 @@ impl DerefMut for WriteTx {
     }
 }
 
-async fn sqlite_pool(url: &str, max: u32, timeout: Duration) -> anyhow::Result<AnyPool> {
-    let url = if url.contains('?') {
-        url.to_owned()
+async fn sqlite_pool(opts: &DbOptions, max: u32) -> anyhow::Result<AnyPool> {
+    let url = if opts.url.contains('?') {
+        opts.url.clone()
     } else {
-        format!("{url}?mode=rwc")
+        format!("{}?mode=rwc", opts.url)
     };
+    let busy_timeout = format!(
+        "PRAGMA busy_timeout = {}",
+        opts.statement_timeout.as_millis()
+    );
     let pool = AnyPoolOptions::new()
         .max_connections(max)
         .min_connections(1)
-        .acquire_timeout(timeout)
-        .after_connect(|conn, _meta| {
+        .acquire_timeout(opts.connect_timeout)
+        .after_connect(move |conn, _meta| {
+            let busy_timeout = busy_timeout.clone();
             Box::pin(async move {
                 // WAL: readers never block the writer; NORMAL sync is durable across process
                 // crashes in WAL mode (only an OS crash can lose the last commits).
@@ -251,14 +274,44 @@ async fn sqlite_pool(url: &str, max: u32, timeout: Duration) -> anyhow::Result<A
                     "PRAGMA journal_mode = WAL",
                     "PRAGMA synchronous = NORMAL",
                     "PRAGMA foreign_keys = ON",
-                    "PRAGMA busy_timeout = 5000",
+                    &busy_timeout,
                 ] {
-                    sqlx::query(pragma).execute(&mut *conn).await?;
+                    sqlx::query(sqlx::AssertSqlSafe(pragma))
+                        .execute(&mut *conn)
+                        .await?;
                 }
                 Ok(())
             })
         })
         .connect(&url)
+        .await?;
+    Ok(pool)
+}
+
+/// A PostgreSQL pool whose connections carry the statement timeout and `settings`. Connections
+/// broken by a server restart are found on acquire (sqlx pings idle ones) and replaced, so the
+/// pool recovers by itself once the server is back.
+async fn postgres_pool(opts: &DbOptions, max: u32, settings: &[&str]) -> anyhow::Result<AnyPool> {
+    let mut statements = vec![format!(
+        "SET statement_timeout = {}",
+        opts.statement_timeout.as_millis()
+    )];
+    statements.extend(settings.iter().map(|s| (*s).to_owned()));
+    let pool = AnyPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(opts.connect_timeout)
+        .after_connect(move |conn, _meta| {
+            let statements = statements.clone();
+            Box::pin(async move {
+                for s in statements {
+                    sqlx::query(sqlx::AssertSqlSafe(s))
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(&opts.url)
         .await?;
     Ok(pool)
 }

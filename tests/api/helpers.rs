@@ -26,6 +26,60 @@ impl Auth {
     pub fn key(b: &Bootstrapped) -> Auth {
         Auth::Key(b.api_key.clone(), b.api_secret.clone())
     }
+
+    /// The Authorization header, an HMAC key signed now by this machine's clock.
+    pub fn header(&self) -> Option<String> {
+        match self {
+            Auth::Key(k, s) => {
+                let date = time::OffsetDateTime::now_utc()
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap();
+                Some(sign_with(k, s, &date))
+            }
+            other => other.header_unsigned(),
+        }
+    }
+
+    fn header_unsigned(&self) -> Option<String> {
+        match self {
+            Auth::None => None,
+            Auth::Key(..) => unreachable!("keys are signed"),
+            Auth::Bearer(t) => Some(format!("Bearer {t}")),
+            Auth::Raw(h) => Some(h.clone()),
+        }
+    }
+}
+
+/// One HTTP request with an optional Authorization header and JSON body; the answer, its body
+/// parsed as JSON where it is JSON.
+pub async fn send(
+    client: &reqwest::Client,
+    method: Method,
+    url: &str,
+    authorization: Option<String>,
+    body: Option<Value>,
+) -> Resp {
+    let mut req = client.request(method, url);
+    if let Some(h) = authorization {
+        req = req.header("Authorization", h);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.expect("request sent");
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let text = resp.text().await.unwrap();
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    Resp {
+        status,
+        headers,
+        body,
+    }
 }
 
 #[derive(Debug)]
@@ -109,7 +163,6 @@ impl PgDatabase {
         })
     }
 
-    #[allow(dead_code)] // used by the multi-instance and migrate-data tests
     /// For tests that need PostgreSQL whichever backend the suite runs on (several instances on
     /// one database, migrate-data): the server of `USHER_TEST_DATABASE_URL`, else the local one
     /// (`postgres://postgres@127.0.0.1:5432/postgres`). Unreachable: in CI (`CI` set) the test
@@ -221,33 +274,18 @@ impl TestApp {
     }
 
     pub async fn call(&self, method: Method, path: &str, auth: &Auth, body: Option<Value>) -> Resp {
-        let mut req = self.client.request(method, format!("{}{path}", self.base));
         let header = match auth {
-            Auth::None => None,
             Auth::Key(k, s) => Some(self.sign(k, s)),
-            Auth::Bearer(t) => Some(format!("Bearer {t}")),
-            Auth::Raw(h) => Some(h.clone()),
+            other => other.header_unsigned(),
         };
-        if let Some(h) = header {
-            req = req.header("Authorization", h);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.expect("request sent");
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let text = resp.text().await.unwrap();
-        let body = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
-        };
-        Resp {
-            status,
-            headers,
+        send(
+            &self.client,
+            method,
+            &format!("{}{path}", self.base),
+            header,
             body,
-        }
+        )
+        .await
     }
 
     pub async fn get(&self, path: &str, auth: &Auth) -> Resp {
@@ -328,39 +366,7 @@ impl TestApp {
     /// Waits for and returns the text parts of every e-mail sent to `to`, oldest first.
     pub async fn mails_to(&self, to: &str, at_least: usize) -> Vec<(String, String)> {
         for _ in 0..200 {
-            let mut found = Vec::new();
-            if let Ok(entries) = std::fs::read_dir(self.mail_dir()) {
-                let mut paths: Vec<_> = entries
-                    .flatten()
-                    .map(|e| e.path())
-                    .filter(|p| p.extension().is_some_and(|e| e == "eml"))
-                    .collect();
-                paths.sort();
-                for p in paths {
-                    let raw = std::fs::read(&p).unwrap();
-                    let parsed = mailparse::parse_mail(&raw).unwrap();
-                    let recipient = parsed
-                        .headers
-                        .iter()
-                        .find(|h| h.get_key() == "To")
-                        .map(|h| h.get_value())
-                        .unwrap_or_default();
-                    if recipient.to_lowercase().contains(&to.to_lowercase()) {
-                        let subject = parsed
-                            .headers
-                            .iter()
-                            .find(|h| h.get_key() == "Subject")
-                            .map(|h| h.get_value())
-                            .unwrap_or_default();
-                        let text = parsed
-                            .subparts
-                            .first()
-                            .map(|p| p.get_body().unwrap())
-                            .unwrap_or_default();
-                        found.push((subject, text));
-                    }
-                }
-            }
+            let found = mails_in(&[self.mail_dir()], to);
             if found.len() >= at_least {
                 return found;
             }
@@ -372,26 +378,7 @@ impl TestApp {
     /// Tokens of the links containing `marker` (e.g. `/invitations/`) in the e-mails to `to`,
     /// waiting until there are at least `at_least` of them.
     pub async fn tokens_from_mail(&self, to: &str, marker: &str, at_least: usize) -> Vec<String> {
-        for _ in 0..200 {
-            let tokens: Vec<String> = self
-                .mails_to(to, 0)
-                .await
-                .iter()
-                .filter_map(|(_, text)| {
-                    let i = text.find(marker)?;
-                    let token: String = text[i + marker.len()..]
-                        .chars()
-                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-                        .collect();
-                    (token.len() == 43).then_some(token)
-                })
-                .collect();
-            if tokens.len() >= at_least {
-                return tokens;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("fewer than {at_least} e-mails to {to} with a {marker} link");
+        wait_for_tokens(&[self.mail_dir()], to, marker, at_least).await
     }
 
     /// The token of the one e-mail to `to` with a `marker` link.
@@ -444,6 +431,71 @@ impl TestApp {
             db.drop().await;
         }
     }
+}
+
+/// (subject, text part) of every `.eml` file in `dirs` addressed to `to`, in file-name order
+/// (message ids: creation order).
+pub fn mails_in(dirs: &[PathBuf], to: &str) -> Vec<(String, String)> {
+    let mut paths: Vec<PathBuf> = dirs
+        .iter()
+        .filter_map(|d| std::fs::read_dir(d).ok())
+        .flat_map(|entries| entries.flatten().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+        .collect();
+    paths.sort_by_key(|p| p.file_name().map(|n| n.to_owned()));
+    let header = |parsed: &mailparse::ParsedMail, key: &str| {
+        parsed
+            .headers
+            .iter()
+            .find(|h| h.get_key() == key)
+            .map(|h| h.get_value())
+            .unwrap_or_default()
+    };
+    let mut found = Vec::new();
+    for p in paths {
+        let raw = std::fs::read(&p).unwrap();
+        let parsed = mailparse::parse_mail(&raw).unwrap();
+        if header(&parsed, "To")
+            .to_lowercase()
+            .contains(&to.to_lowercase())
+        {
+            let text = parsed
+                .subparts
+                .first()
+                .map(|p| p.get_body().unwrap())
+                .unwrap_or_default();
+            found.push((header(&parsed, "Subject"), text));
+        }
+    }
+    found
+}
+
+/// Waits until the e-mails to `to` in `dirs` hold at least `at_least` links containing `marker`
+/// (e.g. `/invitations/`); their tokens.
+pub async fn wait_for_tokens(
+    dirs: &[PathBuf],
+    to: &str,
+    marker: &str,
+    at_least: usize,
+) -> Vec<String> {
+    for _ in 0..400 {
+        let tokens: Vec<String> = mails_in(dirs, to)
+            .iter()
+            .filter_map(|(_, text)| {
+                let i = text.find(marker)?;
+                let token: String = text[i + marker.len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                    .collect();
+                (token.len() == 43).then_some(token)
+            })
+            .collect();
+        if tokens.len() >= at_least {
+            return tokens;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("fewer than {at_least} e-mails to {to} with a {marker} link");
 }
 
 /// The password new members choose in these tests.

@@ -15,6 +15,7 @@ mod native;
 mod operations;
 mod resend;
 mod roles;
+mod scale_out;
 mod smtp;
 mod solapi_sdk;
 mod webhooks;

@@ -64,7 +64,7 @@ pub async fn create_session(
     headers: HeaderMap,
     Body(b): Body<LoginBody>,
 ) -> Result<Json<SessionCreated>, ApiError> {
-    app.limits.check_login(peer.ip())?;
+    app.limits.check_login(peer.ip()).await?;
     let device = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())

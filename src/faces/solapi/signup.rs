@@ -34,7 +34,7 @@ pub async fn signup(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Body(b): Body<SignupBody>,
 ) -> Result<Json<Signup>, ApiError> {
-    app.limits.check_signup(peer.ip())?;
+    app.limits.check_signup(peer.ip()).await?;
     let (org, user) = app
         .core
         .signup(
@@ -58,7 +58,7 @@ pub async fn email_existence(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     PathParam(email): PathParam<String>,
 ) -> Result<Json<EmailExistence>, ApiError> {
-    app.limits.check_existence(peer.ip())?;
+    app.limits.check_existence(peer.ip()).await?;
     let result = app.core.email_exists(&email).await?;
     Ok(Json(EmailExistence { email, result }))
 }
@@ -88,7 +88,7 @@ pub async fn signup_through_invitation(
     PathParam(reference): PathParam<String>,
     Body(b): Body<PasswordBody>,
 ) -> Result<Json<Account>, ApiError> {
-    app.limits.check_signup(peer.ip())?;
+    app.limits.check_signup(peer.ip()).await?;
     let r = Reference::parse(&reference)?;
     let org = app
         .core
@@ -112,7 +112,7 @@ pub async fn request_password_reset(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Body(b): Body<EmailBody>,
 ) -> Result<Json<ResetRequest>, ApiError> {
-    app.limits.check_signup(peer.ip())?;
+    app.limits.check_signup(peer.ip()).await?;
     let r = app.core.request_password_reset(&b.email).await?;
     Ok(Json(ResetRequest {
         id: r.id,
