@@ -6,6 +6,7 @@ mod auth_hmac;
 mod bad_input;
 mod cli;
 mod delivery;
+mod fault;
 mod helpers;
 mod invitations;
 mod limits;

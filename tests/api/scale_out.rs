@@ -72,6 +72,10 @@ impl Instance {
         panic!("usher was not ready after 60 s:\n{}", self.log());
     }
 
+    pub fn running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.data.with_extension("log")).unwrap_or_default()
     }
@@ -94,6 +98,11 @@ impl Fleet {
     /// `PgDatabase::for_test`).
     pub async fn start(test: &str, n: usize, env: &[(&str, &str)]) -> Option<Fleet> {
         let database = PgDatabase::for_test(test).await?;
+        Some(Fleet::start_on(database, n, env).await)
+    }
+
+    /// [`Fleet::start`] on a database of the caller's.
+    pub async fn start_on(database: PgDatabase, n: usize, env: &[(&str, &str)]) -> Fleet {
         let dir = tempfile::tempdir().unwrap();
         let master_key =
             usher::core::crypto::encode_master_key(&usher::core::crypto::generate_master_key());
@@ -132,7 +141,7 @@ impl Fleet {
             "exactly one instance created the first owner"
         );
         let db = sqlx::PgPool::connect(&database.url).await.unwrap();
-        Some(Fleet {
+        Fleet {
             instances,
             client,
             db,
@@ -140,7 +149,7 @@ impl Fleet {
             master_key,
             database,
             dir,
-        })
+        }
     }
 
     pub fn owner_key(&self) -> Auth {
