@@ -49,10 +49,22 @@ struct Args {
     /// Keep the temporary data folder (database, server log) instead of deleting it.
     #[arg(long)]
     keep_data: bool,
-    /// Messages in the outbox backlog of the drain phase (0: skip it).
+    /// Messages in the outbox backlog of the drain phase (0: skip it; skipped on PostgreSQL).
     #[arg(long, default_value_t = 100_000)]
     drain: usize,
+    /// Measure on PostgreSQL: a URL naming any database of the server, where the benchmark
+    /// creates (and afterwards drops) databases of its own. Default: SQLite in the data folder.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// With `--database-url`: also run the list, create and cancel phases against this many
+    /// `usher serve` instances on one database, connections spread evenly over them.
+    #[arg(long, default_value_t = 1)]
+    instances: usize,
 }
+
+/// Settings every `usher` child gets on PostgreSQL runs: the benchmark's database and one master
+/// key (instances on one database must share it). Set once, before the first child starts.
+static DEPLOYMENT_ENV: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
 
 /// Variables `cargo run` sets for the binary it runs (on top of the caller's environment).
 const CARGO_RUN_VARS: &[&str] = &[
@@ -70,10 +82,41 @@ const CARGO_RUN_VARS: &[&str] = &[
 const CARGO_RUN_PREFIXES: &[&str] = &["CARGO_PKG_", "CARGO_BIN_EXE_"];
 
 // Targets (see docs/benchmarks.md).
-const LIST_RPS_TARGET: f64 = 8_000.0;
-const LIST_P99_TARGET_MS: f64 = 20.0;
-const CREATE_RPS_TARGET: f64 = 2_000.0;
-const CANCEL_RPS_TARGET: f64 = 2_000.0;
+/// Throughput and latency goals, which differ by backend (the PostgreSQL server shares the two
+/// cores with usher and the load generator).
+struct Goals {
+    list_rps: f64,
+    list_p99_ms: f64,
+    create_rps: f64,
+    cancel_rps: f64,
+    /// p99 of create and cancel, where there is a goal.
+    write_p99_ms: Option<f64>,
+}
+
+const SQLITE_GOALS: Goals = Goals {
+    list_rps: 8_000.0,
+    list_p99_ms: 20.0,
+    create_rps: 2_000.0,
+    cancel_rps: 2_000.0,
+    write_p99_ms: None,
+};
+
+const POSTGRES_GOALS: Goals = Goals {
+    list_rps: 5_000.0,
+    list_p99_ms: 30.0,
+    create_rps: 1_500.0,
+    cancel_rps: 1_500.0,
+    write_p99_ms: Some(30.0),
+};
+
+fn goals() -> &'static Goals {
+    if DEPLOYMENT_ENV.get().is_some() {
+        &POSTGRES_GOALS
+    } else {
+        &SQLITE_GOALS
+    }
+}
+
 const IDLE_RSS_TARGET_KB: u64 = 30 * 1024;
 const SIGNUP_LIST_P99_TARGET_MS: f64 = 50.0;
 
@@ -108,22 +151,29 @@ impl Target {
 
 /// What a phase's connections send.
 #[derive(Clone)]
+/// URLs are given per server: connection `i` uses the `i % len`-th (several instances share the
+/// connections evenly).
 enum Work {
     Health {
-        url: Arc<str>,
+        url: Arc<[String]>,
     },
     List {
-        url: Arc<str>,
+        url: Arc<[String]>,
     },
     Create {
-        url: Arc<str>,
+        url: Arc<[String]>,
         prefix: &'static str,
     },
     Cancel {
-        base: Arc<str>,
+        base: Arc<[String]>,
         ids: Arc<Vec<String>>,
         next: Arc<AtomicUsize>,
     },
+}
+
+/// `path` on each of `bases`.
+fn on_each(bases: &[String], path: &str) -> Arc<[String]> {
+    bases.iter().map(|b| format!("{b}{path}")).collect()
 }
 
 /// What one connection saw.
@@ -331,10 +381,12 @@ async fn worker(
             break;
         }
         let req = match &work {
-            Work::Health { url } => client.get(&**url),
-            Work::List { url } => client.get(&**url).header("authorization", target.auth()),
+            Work::Health { url } => client.get(&url[conn % url.len()]),
+            Work::List { url } => client
+                .get(&url[conn % url.len()])
+                .header("authorization", target.auth()),
             Work::Create { url, prefix } => client
-                .post(&**url)
+                .post(&url[conn % url.len()])
                 .header("authorization", target.auth())
                 .header("content-type", JSON_CT)
                 .body(format!(
@@ -343,6 +395,7 @@ async fn worker(
             Work::Cancel { base, ids, next } => {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(id) = ids.get(i) else { break };
+                let base = &base[conn % base.len()];
                 client
                     .delete(format!("{base}/users/v1/invitations/{id}"))
                     .header("authorization", target.auth())
@@ -519,6 +572,13 @@ fn usher_command(bin: &Path) -> Command {
     c.env("USHER_AUTH_RATE_PER_MINUTE", "1000000")
         .env("USHER_INVITATION_SENDS_PER_ORG_PER_DAY", "0")
         .env("USHER_LOG_LEVEL", "warn")
+        .envs(
+            DEPLOYMENT_ENV
+                .get()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| (k, v)),
+        )
         .stdin(Stdio::null())
         .kill_on_drop(true);
     c
@@ -755,8 +815,38 @@ async fn run(args: Args) -> anyhow::Result<()> {
         path: dir,
         keep: args.keep_data,
     };
-    bench(&args, &bin, &guard.path).await?;
-    if args.drain == 0 {
+    let database = match &args.database_url {
+        Some(admin) => Some(BenchDatabase::create(admin).await?),
+        None if args.instances > 1 => bail!("--instances needs --database-url (PostgreSQL)"),
+        None => None,
+    };
+    if let Some(db) = &database {
+        let key =
+            usher::core::crypto::encode_master_key(&usher::core::crypto::generate_master_key());
+        DEPLOYMENT_ENV
+            .set(vec![
+                ("USHER_DATABASE_URL".into(), db.url.clone()),
+                ("USHER_MASTER_KEY".into(), key),
+            ])
+            .expect("set once");
+        println!(
+            "backend: PostgreSQL, database {} (created for this run)",
+            db.name
+        );
+    }
+    let outcome = async {
+        let single = bench(&args, &bin, &guard.path).await?;
+        if args.instances > 1 {
+            scale_out(&args, &bin, &guard.path, &single).await?;
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    if let Some(db) = database {
+        db.drop(args.keep_data).await;
+    }
+    outcome?;
+    if args.drain == 0 || args.database_url.is_some() {
         return Ok(());
     }
     let drain_dir = DataDir {
@@ -791,6 +881,147 @@ async fn run(args: Args) -> anyhow::Result<()> {
 }
 
 const DRAIN_TARGET: f64 = 1_000.0;
+
+/// A PostgreSQL database made for one benchmark run.
+struct BenchDatabase {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl BenchDatabase {
+    async fn create(admin: &str) -> anyhow::Result<BenchDatabase> {
+        use sqlx::Connection;
+        let name = format!(
+            "usher_bench_{}_{}",
+            OffsetDateTime::now_utc().unix_timestamp(),
+            std::process::id()
+        );
+        let mut conn = sqlx::PgConnection::connect(admin).await.with_context(|| {
+            format!("connecting to {}", usher::config::mask_url_password(admin))
+        })?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await?;
+        let (prefix, _) = admin
+            .rsplit_once('/')
+            .context("--database-url must name a database")?;
+        Ok(BenchDatabase {
+            admin: admin.into(),
+            url: format!("{prefix}/{name}"),
+            name,
+        })
+    }
+
+    async fn drop(self, keep: bool) {
+        use sqlx::Connection;
+        if keep {
+            eprintln!("kept database {}", self.name);
+            return;
+        }
+        if let Ok(mut conn) = sqlx::PgConnection::connect(&self.admin).await {
+            let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+            let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&mut conn)
+                .await;
+        }
+    }
+}
+
+/// The list, create and cancel phases again against `args.instances` servers on the one
+/// database (a new organization, seeded like the first), connections spread evenly; printed
+/// next to the single-instance phases of the same run.
+async fn scale_out(
+    args: &Args,
+    bin: &Path,
+    dir: &Path,
+    single: &[PhaseResult],
+) -> anyhow::Result<()> {
+    let n = args.instances;
+    let owner = bootstrap(bin, dir, "bench-scale@example.com").await?;
+    let mut children = Vec::new();
+    let mut bases = Vec::new();
+    for i in 0..n {
+        let d = dir.join(format!("instance-{i}"));
+        std::fs::create_dir_all(&d)?;
+        let (mut child, base, log) = serve(bin, &d, &[])?;
+        wait_healthy(&mut child, &base, &log).await?;
+        children.push(child);
+        bases.push(base);
+    }
+    let target = Arc::new(Target {
+        base: bases[0].clone(),
+        api_key: owner.api_key.clone(),
+        api_secret: owner.api_secret.clone(),
+    });
+    create_invitations(&target, "seed", SEED_INVITATIONS).await?;
+    let list_path = format!("/users/v1/accounts/{}/invitations", owner.organization_id);
+    let secs = Some(Duration::from_secs(args.seconds));
+    eprintln!("[{n}x b] GET invitations list on {n} instances ...");
+    let list = run_phase(
+        "b. GET account invitations",
+        args.connections,
+        Work::List {
+            url: on_each(&bases, &list_path),
+        },
+        &target,
+        secs,
+    )
+    .await?;
+    eprintln!("[{n}x c] POST invitations on {n} instances ...");
+    let mut create = create_phase(
+        "c. POST invitation (create)",
+        "scale",
+        &bases,
+        &target,
+        args,
+    )
+    .await?;
+    let ids = Arc::new(std::mem::take(&mut create.tally.ids));
+    eprintln!("[{n}x d] DELETE invitations on {n} instances ...");
+    let cancel = run_phase(
+        "d. DELETE invitation (cancel)",
+        args.connections,
+        Work::Cancel {
+            base: bases.clone().into(),
+            ids,
+            next: Arc::new(AtomicUsize::new(0)),
+        },
+        &target,
+        secs,
+    )
+    .await?;
+    for mut c in children {
+        let _ = c.start_kill();
+        let _ = c.wait().await;
+    }
+    println!(
+        "
+scale-out: {n} instances on one database vs 1 (same run, same connections)"
+    );
+    println!(
+        "{:<32} {:>10} {:>10} {:>7} {:>10} {:>7}",
+        "phase", "1: req/s", "n: req/s", "ratio", "n: p99 ms", "errors"
+    );
+    for p in [&list, &create, &cancel] {
+        let one = single
+            .iter()
+            .find(|s| s.name == p.name)
+            .map_or(0.0, PhaseResult::rps);
+        let ratio = if one > 0.0 { p.rps() / one } else { 0.0 };
+        println!(
+            "{:<32} {:>10.0} {:>10.0} {:>7.2} {:>10} {:>7}",
+            p.name,
+            one,
+            p.rps(),
+            ratio,
+            fmt_opt(p.pct_ms(99.0), 2),
+            p.tally.error_count()
+        );
+    }
+    println!("goal: every ratio >= 1.00 (total throughput no lower than with one instance)");
+    Ok(())
+}
 
 struct Receiver {
     url: String,
@@ -916,7 +1147,7 @@ impl Drop for DataDir {
     }
 }
 
-async fn bench(args: &Args, bin: &Path, dir: &Path) -> anyhow::Result<()> {
+async fn bench(args: &Args, bin: &Path, dir: &Path) -> anyhow::Result<Vec<PhaseResult>> {
     let baseline_dir = dir.join("no-delivery");
     std::fs::create_dir_all(&baseline_dir)?;
     let baseline = create_without_delivery(args, bin, &baseline_dir).await?;
@@ -1002,7 +1233,7 @@ async fn create_without_delivery(
         let mut p = create_phase(
             "c0. POST invitation, no delivery",
             "baseline",
-            &base,
+            std::slice::from_ref(&base),
             &target,
             args,
         )
@@ -1024,7 +1255,7 @@ async fn measure(
     owner: &Bootstrapped,
     other: &Bootstrapped,
     baseline: PhaseResult,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<PhaseResult>> {
     let Servers {
         child,
         pid,
@@ -1067,12 +1298,11 @@ async fn measure(
             );
         }
     }
-    let list_url: Arc<str> = format!(
-        "{base}/users/v1/accounts/{}/invitations",
-        owner.organization_id
-    )
-    .into();
-    let seeded = list_len(&target, &list_url).await?;
+    let list_url: Arc<[String]> = on_each(
+        &[base.to_owned()],
+        &format!("/users/v1/accounts/{}/invitations", owner.organization_id),
+    );
+    let seeded = list_len(&target, &list_url[0]).await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let idle_seeded_kb = proc_status_kb(pid, "VmRSS")?;
 
@@ -1094,7 +1324,7 @@ async fn measure(
         "a. GET /healthz (ceiling)",
         conns,
         Work::Health {
-            url: format!("{base}/healthz").into(),
+            url: on_each(&[base.to_owned()], "/healthz"),
         },
         &target,
         Some(secs),
@@ -1123,8 +1353,14 @@ async fn measure(
 
     eprintln!("[c] POST invitations ...");
     let s0 = cpu_snap(pid);
-    let mut create =
-        create_phase("c. POST invitation (create)", "bench", base, &target, args).await?;
+    let mut create = create_phase(
+        "c. POST invitation (create)",
+        "bench",
+        &[base.to_owned()],
+        &target,
+        args,
+    )
+    .await?;
     let created = std::mem::take(&mut create.tally.ids);
     create.note = Some(format!("{} ids kept", created.len()));
     if create.tally.bad_bodies > 0 {
@@ -1145,7 +1381,7 @@ async fn measure(
         "d. DELETE invitation (cancel)",
         conns,
         Work::Cancel {
-            base: base.into(),
+            base: Arc::new([base.to_owned()]),
             ids: ids.clone(),
             next: next.clone(),
         },
@@ -1177,7 +1413,7 @@ async fn measure(
             "cleanup",
             conns,
             Work::Cancel {
-                base: base.into(),
+                base: Arc::new([base.to_owned()]),
                 ids: ids.clone(),
                 next: next.clone(),
             },
@@ -1200,7 +1436,7 @@ async fn measure(
         .max(SIGNUP_WAVE);
     eprintln!("[e] preparing {n_signup} invitations for sign-ups (second organization) ...");
     let signup_ids = create_invitations(&other_target, "signup", n_signup).await?;
-    let before_e = list_len(&target, &list_url).await?;
+    let before_e = list_len(&target, &list_url[0]).await?;
 
     eprintln!("[e] GET invitations list while signing up in waves of {SIGNUP_WAVE} ...");
     let s0 = cpu_snap(pid);
@@ -1255,7 +1491,7 @@ async fn measure(
     let mut hooked = create_phase(
         "f. POST invitation, webhook on",
         "hooked",
-        base,
+        &[base.to_owned()],
         &target,
         args,
     )
@@ -1305,19 +1541,19 @@ async fn measure(
             .with_context(|| format!("writing {}", path.display()))?;
         println!("results written to {}", path.display());
     }
-    Ok(())
+    Ok(phases)
 }
 
 /// A timed phase of invitations to `{prefix}-{connection}-{n}@example.com`.
 async fn create_phase(
     name: &'static str,
     prefix: &'static str,
-    base: &str,
+    bases: &[String],
     target: &Arc<Target>,
     args: &Args,
 ) -> anyhow::Result<PhaseResult> {
     let work = Work::Create {
-        url: format!("{base}/users/v1/invitations").into(),
+        url: on_each(bases, "/users/v1/invitations"),
         prefix,
     };
     let secs = Duration::from_secs(args.seconds);
@@ -1337,35 +1573,42 @@ fn phase<'a>(phases: &'a [PhaseResult], prefix: &str) -> Option<&'a PhaseResult>
 /// (target, measured, met) for each target.
 fn targets(phases: &[PhaseResult], mem: &Memory) -> Vec<(String, String, bool)> {
     let mut t = Vec::new();
+    let g = goals();
     if let Some(p) = phase(phases, "b.") {
         let rps = p.rps();
         t.push((
-            format!("list >= {LIST_RPS_TARGET:.0} req/s"),
+            format!("list >= {:.0} req/s", g.list_rps),
             format!("{rps:.0} req/s"),
-            rps >= LIST_RPS_TARGET,
+            rps >= g.list_rps,
         ));
         let p99 = p.pct_ms(99.0);
         t.push((
-            format!("list p99 <= {LIST_P99_TARGET_MS:.0} ms"),
+            format!("list p99 <= {:.0} ms", g.list_p99_ms),
             format!("{} ms", fmt_opt(p99, 2)),
-            p99.is_some_and(|v| v <= LIST_P99_TARGET_MS),
+            p99.is_some_and(|v| v <= g.list_p99_ms),
         ));
     }
-    if let Some(p) = phase(phases, "c.") {
+    for (prefix, what, goal) in [
+        ("c.", "create", g.create_rps),
+        ("d.", "cancel", g.cancel_rps),
+    ] {
+        let Some(p) = phase(phases, prefix) else {
+            continue;
+        };
         let rps = p.rps();
         t.push((
-            format!("create >= {CREATE_RPS_TARGET:.0} req/s"),
+            format!("{what} >= {goal:.0} req/s"),
             format!("{rps:.0} req/s"),
-            rps >= CREATE_RPS_TARGET,
+            rps >= goal,
         ));
-    }
-    if let Some(p) = phase(phases, "d.") {
-        let rps = p.rps();
-        t.push((
-            format!("cancel >= {CANCEL_RPS_TARGET:.0} req/s"),
-            format!("{rps:.0} req/s"),
-            rps >= CANCEL_RPS_TARGET,
-        ));
+        if let Some(limit) = g.write_p99_ms {
+            let p99 = p.pct_ms(99.0);
+            t.push((
+                format!("{what} p99 <= {limit:.0} ms"),
+                format!("{} ms", fmt_opt(p99, 2)),
+                p99.is_some_and(|v| v <= limit),
+            ));
+        }
     }
     if let (Some(c0), Some(f)) = (phase(phases, "c0."), phase(phases, "f.")) {
         let ratio = f.rps() / c0.rps();
