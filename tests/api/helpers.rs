@@ -109,7 +109,6 @@ impl PgDatabase {
         })
     }
 
-    #[allow(dead_code)] // used by the multi-instance and migrate-data tests
     /// For tests that need PostgreSQL whichever backend the suite runs on (several instances on
     /// one database, migrate-data): the server of `USHER_TEST_DATABASE_URL`, else the local one
     /// (`postgres://postgres@127.0.0.1:5432/postgres`). Unreachable: in CI (`CI` set) the test
