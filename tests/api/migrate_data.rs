@@ -25,6 +25,18 @@ fn usher(data: &Path) -> tokio::process::Command {
     c
 }
 
+/// A data folder whose SQLite database holds a first owner, organization and API key.
+async fn bootstrapped() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let out = usher(dir.path())
+        .args(["admin", "bootstrap", "--email", "first@example.com"])
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    dir
+}
+
 /// Runs `usher --data-dir DATA admin migrate-data ARGS…`.
 async fn migrate_data(data: &Path, args: &[&str]) -> Output {
     usher(data)
@@ -346,20 +358,8 @@ async fn a_deployment_moved_to_postgresql_and_back_answers_every_call_as_before(
 
 #[tokio::test]
 async fn a_copy_prints_a_checksum_per_table_and_a_filled_destination_is_refused_untouched() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = bootstrapped().await;
     let data = dir.path();
-    let boot = usher(data)
-        .args([
-            "admin",
-            "bootstrap",
-            "--email",
-            "first@example.com",
-            "--json",
-        ])
-        .output()
-        .await
-        .unwrap();
-    assert!(boot.status.success(), "{boot:?}");
     let copy = sqlite_url(&data.join("copy.db"));
 
     // Without --from: the configured database, here the data folder's SQLite file.
@@ -446,4 +446,80 @@ async fn assert_covered(db: &Db) {
     for t in transfer::TABLES {
         assert!(tables.contains(*t), "{t} is listed but not in the schema");
     }
+}
+
+#[tokio::test]
+async fn a_copy_that_does_not_verify_is_rolled_back() {
+    let dir = bootstrapped().await;
+    let data = dir.path();
+    // A destination that alters what it is given: the checksums must catch it.
+    let target = sqlite_url(&data.join("altered.db"));
+    let db = open(&target).await;
+    db.migrate().await.unwrap();
+    sqlx::query(
+        "CREATE TRIGGER alter_audit AFTER INSERT ON audit_events \
+         BEGIN UPDATE audit_events SET details = '{\"altered\":true}' WHERE id = NEW.id; END",
+    )
+    .execute(db.write())
+    .await
+    .unwrap();
+    db.close().await;
+
+    let out = migrate_data(data, &["--to", &target, "--json"]).await;
+    assert!(!out.status.success());
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["committed"], false, "{report}");
+    let failed: Vec<&str> = report["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["ok"] == false)
+        .map(|t| t["table"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, ["audit_events"]);
+    let why = String::from_utf8_lossy(&out.stderr);
+    assert!(why.contains("rolled back"), "{why}");
+    for (table, rows, _) in contents(&target).await {
+        assert_eq!(rows, 0, "{table} kept rows of a rolled-back copy");
+    }
+}
+
+#[tokio::test]
+async fn transient_tables_are_left_behind() {
+    let dir = bootstrapped().await;
+    let data = dir.path();
+    // The anti-replay table as migration 0005 makes it (IF NOT EXISTS: once it does, this only
+    // adds the row).
+    let source = open(&sqlite_url(&data.join("usher.db"))).await;
+    for sql in [
+        "CREATE TABLE IF NOT EXISTS replay_guard (digest TEXT PRIMARY KEY, expires_at BIGINT NOT NULL)",
+        "INSERT INTO replay_guard (digest, expires_at) VALUES ('seen', 4102444800)",
+    ] {
+        sqlx::query(sql).execute(source.write()).await.unwrap();
+    }
+    source.close().await;
+
+    let copy = sqlite_url(&data.join("copy.db"));
+    let report = report_of(&migrate_data(data, &["--to", &copy, "--json"]).await);
+    assert_eq!(report["notCopied"], json!(["replay_guard"]));
+    let reported: Vec<&str> = report["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["table"].as_str().unwrap())
+        .collect();
+    assert_eq!(reported, transfer::TABLES);
+    let db = open(&copy).await;
+    if transfer::schema_tables(&db)
+        .await
+        .unwrap()
+        .contains("replay_guard")
+    {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM replay_guard")
+            .fetch_one(db.read())
+            .await
+            .unwrap();
+        assert_eq!(n, 0);
+    }
+    db.close().await;
 }
