@@ -105,6 +105,23 @@ pub enum Admin {
     /// Outgoing messages: what is waiting, sent or parked (and why), and re-queueing.
     #[command(subcommand)]
     Outbox(Outbox),
+    /// Copies every organization, member, invitation, key, session, webhook and message into an
+    /// empty database (SQLite ↔ PostgreSQL), verified by row counts and checksums before it is
+    /// committed. Stop the servers writing to the source first; run the new server with the same
+    /// master key (docs/migrate-data.md).
+    MigrateData {
+        /// The database to copy [default: the configured one, --database-url or
+        /// USHER_DATABASE_URL or sqlite://<data-dir>/usher.db]. Never changed.
+        #[arg(long)]
+        from: Option<String>,
+        /// The database to copy into: migrated if needed, and refused unless it holds no usher
+        /// data.
+        #[arg(long)]
+        to: String,
+        /// Print one JSON object (tables with rows and checksums on both sides) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

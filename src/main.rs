@@ -123,6 +123,11 @@ async fn admin(config: &Config, cmd: Admin) -> anyhow::Result<()> {
         print!("{}", config.masked_toml()?);
         return Ok(());
     }
+    // Before opening the configured database: that would migrate it, and it may be the source,
+    // which migrate-data never changes.
+    if let Admin::MigrateData { from, to, json } = cmd {
+        return migrate_data(config, from, to, json).await;
+    }
     let core = usher::app::open_core(config).await?;
     let result = run_admin(&core, cmd).await;
     core.db.close().await;
@@ -132,7 +137,9 @@ async fn admin(config: &Config, cmd: Admin) -> anyhow::Result<()> {
 async fn run_admin(core: &usher::core::Core, cmd: Admin) -> anyhow::Result<()> {
     let fail = |e: usher::core::CoreError| anyhow::anyhow!("{e}");
     match cmd {
-        Admin::Config => unreachable!("handled before opening the database"),
+        Admin::Config | Admin::MigrateData { .. } => {
+            unreachable!("handled before opening the database")
+        }
         Admin::Bootstrap {
             email,
             password,
@@ -237,5 +244,73 @@ async fn run_admin(core: &usher::core::Core, cmd: Admin) -> anyhow::Result<()> {
             println!("re-queued {n} message(s)");
         }
     }
+    Ok(())
+}
+
+/// `usher admin migrate-data`: copies, prints the verification table (or JSON) and fails unless
+/// every table matched and the copy was committed.
+async fn migrate_data(
+    config: &Config,
+    from: Option<String>,
+    to: String,
+    json: bool,
+) -> anyhow::Result<()> {
+    use usher::config::mask_url_password;
+    use usher::store::{DbOptions, transfer};
+    let options = |url: String| DbOptions {
+        url,
+        max_connections: config.database_max_connections,
+        connect_timeout: std::time::Duration::from_secs(config.database_connect_timeout_secs),
+    };
+    let from = from.unwrap_or_else(|| config.database_url());
+    let report = transfer::migrate_data(&options(from.clone()), &options(to.clone())).await?;
+    let (from, to) = (mask_url_password(&from), mask_url_password(&to));
+    if json {
+        let tables: Vec<_> = report
+            .tables
+            .iter()
+            .map(|t| {
+                json!({"table": t.table, "rows": t.source_rows, "checksum": t.source_checksum,
+                    "destinationRows": t.destination_rows,
+                    "destinationChecksum": t.destination_checksum, "ok": t.ok()})
+            })
+            .collect();
+        println!(
+            "{}",
+            json!({"from": from, "to": to, "tables": tables, "notCopied": report.skipped,
+                "ok": report.ok(), "committed": report.committed})
+        );
+    } else {
+        println!("{:<20} {:>9}  {:<64}  ok", "table", "rows", "checksum");
+        for t in &report.tables {
+            if t.ok() {
+                println!(
+                    "{:<20} {:>9}  {:<64}  ok",
+                    t.table, t.source_rows, t.source_checksum
+                );
+            } else {
+                println!(
+                    "{:<20} {:>9}  {:<64}  MISMATCH: destination {} rows, {}",
+                    t.table,
+                    t.source_rows,
+                    t.source_checksum,
+                    t.destination_rows,
+                    t.destination_checksum
+                );
+            }
+        }
+        if !report.skipped.is_empty() {
+            println!("not copied (transient): {}", report.skipped.join(", "));
+        }
+    }
+    if !report.committed {
+        anyhow::bail!("verification failed: the copy into {to} was rolled back, nothing was kept");
+    }
+    eprintln!(
+        "copied {from} into {to}. Run the server on it with this deployment's master key \
+         ({}/master.key or master_key): encrypted API-key secrets, webhook secrets and queued \
+         messages were copied as they are.",
+        config.data_dir.display()
+    );
     Ok(())
 }

@@ -12,6 +12,7 @@ mod invitations;
 mod limits;
 mod mail_content;
 mod members;
+mod migrate_data;
 mod native;
 mod operations;
 mod resend;
