@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::core::{Core, Settings, clock::Clock, credentials::Bootstrapped, crypto, password};
 use crate::delivery::Worker;
 use crate::faces::{AppState, limits::Limits};
-use crate::store::{Db, DbOptions};
+use crate::store::Db;
 
 const DEFAULT_AGREEMENT: &str = "<h1>usher 이용 약관 (Terms of use)</h1><p>This usher deployment has not configured its \
 terms yet. Operators set them with the <code>agreement_html</code> setting.</p>";
@@ -84,19 +84,14 @@ async fn check_master_key(db: &Db, crypto: &crypto::Crypto) -> anyhow::Result<()
 pub async fn open_core(config: &Config) -> anyhow::Result<Arc<Core>> {
     prepare_data_dir(&config.data_dir)?;
     let key = master_key(config)?;
-    let db = Db::connect(&DbOptions {
-        url: config.database_url(),
-        max_connections: config.database_max_connections,
-        connect_timeout: std::time::Duration::from_secs(config.database_connect_timeout_secs),
-        statement_timeout: std::time::Duration::from_millis(config.database_statement_timeout_ms),
-    })
-    .await
-    .with_context(|| {
-        format!(
-            "opening database {}",
-            crate::config::mask_url_password(&config.database_url())
-        )
-    })?;
+    let db = Db::connect(&config.db_options(config.database_url()))
+        .await
+        .with_context(|| {
+            format!(
+                "opening database {}",
+                crate::config::mask_url_password(&config.database_url())
+            )
+        })?;
     db.migrate().await.context("applying migrations")?;
     check_master_key(&db, &crypto::Crypto::new(&key)).await?;
     let cores = std::thread::available_parallelism()

@@ -181,6 +181,16 @@ pub struct Overrides {
 }
 
 impl Config {
+    /// How to open the database at `url` with this configuration's pool settings.
+    pub fn db_options(&self, url: String) -> crate::store::DbOptions {
+        crate::store::DbOptions {
+            url,
+            max_connections: self.database_max_connections,
+            connect_timeout: std::time::Duration::from_secs(self.database_connect_timeout_secs),
+            statement_timeout: std::time::Duration::from_millis(self.database_statement_timeout_ms),
+        }
+    }
+
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Config> {
         let mut fig = Figment::from(Serialized::defaults(Config::default()));
         if let Some(f) = file {

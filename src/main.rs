@@ -256,12 +256,8 @@ async fn migrate_data(
     json: bool,
 ) -> anyhow::Result<()> {
     use usher::config::mask_url_password;
-    use usher::store::{DbOptions, transfer};
-    let options = |url: String| DbOptions {
-        url,
-        max_connections: config.database_max_connections,
-        connect_timeout: std::time::Duration::from_secs(config.database_connect_timeout_secs),
-    };
+    use usher::store::transfer;
+    let options = |url: String| config.db_options(url);
     let from = from.unwrap_or_else(|| config.database_url());
     let report = transfer::migrate_data(&options(from.clone()), &options(to.clone())).await?;
     let (from, to) = (mask_url_password(&from), mask_url_password(&to));

@@ -38,11 +38,13 @@ pub const TABLES: &[&str] = &[
     "webhook_endpoints",
 ];
 
-/// Tables of short-lived state (anti-replay digests, rate-limit counters) that are not copied: a
+/// Tables that are not copied. Short-lived state (anti-replay digests, rate-limit counters): a
 /// fresh destination starts them empty, which costs at most one window of rate limiting and
 /// lets a replayed request through only if it is replayed within its tolerance across the move.
+/// `deployment` (the master-key check): the first server started on the destination records it
+/// again, and `usher migrate` run on the destination beforehand must not make it "not empty".
 /// They may not exist yet in an older schema.
-pub const TRANSIENT: &[&str] = &["replay_guard", "rate_counters"];
+pub const TRANSIENT: &[&str] = &["replay_guard", "rate_counters", "deployment"];
 
 /// Rows per multi-row INSERT, and the most bind parameters one may carry: under SQLite's limit of
 /// 32,766 variables and PostgreSQL's 65,535 parameters whatever the column count.

@@ -67,6 +67,7 @@ async fn open(url: &str) -> Db {
         url: url.to_owned(),
         max_connections: 2,
         connect_timeout: std::time::Duration::from_secs(10),
+        statement_timeout: std::time::Duration::from_secs(10),
     })
     .await
     .unwrap()
@@ -375,6 +376,7 @@ async fn a_copy_prints_a_checksum_per_table_and_a_filled_destination_is_refused_
     assert_eq!(header, ["table", "rows", "checksum", "ok"]);
     let copied = contents(&copy).await;
     let rows: Vec<(String, u64, String)> = lines
+        .filter(|l| !l.starts_with("not copied (transient): "))
         .map(|l| {
             let cells: Vec<&str> = l.split_whitespace().collect();
             assert_eq!(cells.len(), 4, "{l}");
@@ -501,7 +503,10 @@ async fn transient_tables_are_left_behind() {
 
     let copy = sqlite_url(&data.join("copy.db"));
     let report = report_of(&migrate_data(data, &["--to", &copy, "--json"]).await);
-    assert_eq!(report["notCopied"], json!(["replay_guard"]));
+    assert_eq!(
+        report["notCopied"],
+        json!(["replay_guard", "rate_counters", "deployment"])
+    );
     let reported: Vec<&str> = report["tables"]
         .as_array()
         .unwrap()
