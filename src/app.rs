@@ -198,6 +198,7 @@ pub async fn start(config: &Config, listener: TcpListener) -> anyhow::Result<Run
         auth: Arc::new(Authenticator::new(core.clone(), window)),
         limits: Arc::new(Limits::new(&core.db, config.auth_rate_per_minute)),
         metrics: crate::telemetry::metrics_handle(),
+        trusted_proxy_hops: config.trusted_proxy_hops,
     };
     let (tx, rx) = watch::channel(false);
     let worker = Worker::new(

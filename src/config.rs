@@ -78,6 +78,10 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Per client address and minute: sign-ups, logins, reset requests (e-mail checks: a third).
     pub auth_rate_per_minute: u32,
+    /// Proxies in front of usher that append to `X-Forwarded-For` (a load balancer: 1). The
+    /// client address (rate limits, sessions) is then the entry the outermost one appended;
+    /// 0 (default): the TCP peer, and the header is ignored.
+    pub trusted_proxy_hops: usize,
     /// Password hashes running at once (each holds 19 MiB); default: the number of cores.
     pub hash_concurrency: Option<usize>,
     /// E-mail of the owner created on the first start of an empty database.
@@ -121,6 +125,7 @@ impl Default for Config {
             hmac_future_tolerance_secs: 9 * 3600 + 15 * 60,
             max_body_bytes: 64 * 1024,
             auth_rate_per_minute: 30,
+            trusted_proxy_hops: 0,
             hash_concurrency: None,
             first_owner_email: "owner@example.com".into(),
             agreement_html: None,
@@ -162,6 +167,7 @@ const ENV_KEYS: &[&str] = &[
     "hmac_future_tolerance_secs",
     "max_body_bytes",
     "auth_rate_per_minute",
+    "trusted_proxy_hops",
     "hash_concurrency",
     "first_owner_email",
     "agreement_html",

@@ -903,12 +903,14 @@ impl BenchDatabase {
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&mut conn)
             .await?;
-        let (prefix, _) = admin
+        // Another database on the same server, with the same options (`?sslmode=…`).
+        let (server, rest) = admin
             .rsplit_once('/')
             .context("--database-url must name a database")?;
+        let options = rest.find('?').map_or("", |i| &rest[i..]);
         Ok(BenchDatabase {
             admin: admin.into(),
-            url: format!("{prefix}/{name}"),
+            url: format!("{server}/{name}{options}"),
             name,
         })
     }
@@ -1246,6 +1248,18 @@ async fn create_without_delivery(
     .await;
     let _ = child.start_kill();
     let _ = child.wait().await;
+    // On PostgreSQL every phase shares one database: the mail this phase left undelivered would
+    // be delivered by the next server during its measured phases. On SQLite it has its own.
+    if let Some((_, url)) = DEPLOYMENT_ENV
+        .get()
+        .and_then(|env| env.iter().find(|(k, _)| k == "USHER_DATABASE_URL"))
+    {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(url).await?;
+        sqlx::query("DELETE FROM outbox WHERE state = 'PENDING'")
+            .execute(&mut conn)
+            .await?;
+    }
     outcome
 }
 

@@ -2,6 +2,7 @@
 //! else. Every route is registered through `utoipa_axum::routes!`, so `/openapi.json` is
 //! generated from the handlers themselves.
 
+pub mod client_ip;
 pub mod limits;
 pub mod native;
 pub mod ops;
@@ -24,6 +25,8 @@ pub struct AppState {
     pub auth: Arc<Authenticator>,
     pub limits: Arc<limits::Limits>,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// See [`client_ip`].
+    pub trusted_proxy_hops: usize,
 }
 
 /// Every API route with its OpenAPI description.

@@ -290,17 +290,25 @@ async fn sqlite_pool(opts: &DbOptions, max: u32) -> anyhow::Result<AnyPool> {
 }
 
 /// A PostgreSQL pool whose connections carry the statement timeout and `settings`. Connections
-/// broken by a server restart are found on acquire (sqlx pings idle ones) and replaced, so the
-/// pool recovers by itself once the server is back.
+/// broken by a server restart are found when released (sqlx pings every connection it takes
+/// back) and replaced, so the pool recovers by itself once the server is back. Not also on
+/// acquire: that would be a third round trip per statement.
 async fn postgres_pool(opts: &DbOptions, max: u32, settings: &[&str]) -> anyhow::Result<AnyPool> {
-    let mut statements = vec![format!(
-        "SET statement_timeout = {}",
-        opts.statement_timeout.as_millis()
-    )];
+    let mut statements = vec![
+        format!(
+            "SET statement_timeout = {}",
+            opts.statement_timeout.as_millis()
+        ),
+        // Every statement of usher is keyed by ids and run thousands of times: planning it for
+        // each execution's parameters (PostgreSQL's choice for the first five and often after)
+        // cost more than running it, about 0.3 ms of the list's 0.6 (docs/benchmarks.md).
+        "SET plan_cache_mode = force_generic_plan".to_owned(),
+    ];
     statements.extend(settings.iter().map(|s| (*s).to_owned()));
     let pool = AnyPoolOptions::new()
         .max_connections(max)
         .acquire_timeout(opts.connect_timeout)
+        .test_before_acquire(false)
         .after_connect(move |conn, _meta| {
             let statements = statements.clone();
             Box::pin(async move {

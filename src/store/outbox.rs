@@ -47,7 +47,9 @@ pub struct Sends {
 
 /// What was queued with `purpose` to `recipient` since `recipient_since`, and for organization
 /// `org_id` since `org_since`: one query for both send limits. Each count stops at its `cap`
-/// (the limit; 0 skips it), so a check costs the same however busy the organization is.
+/// (the limit; 0 skips it), so a check costs the same however busy the organization is. The
+/// oldest is `ORDER BY … LIMIT 1`, not `MIN(…)`: PostgreSQL's generic plan aggregated every row
+/// of the day for `MIN` (27 ms at 20,000 sends), where the first index entry suffices.
 #[allow(clippy::too_many_arguments)]
 pub async fn sends<'e, E: Executor<'e, Database = Any>>(
     db: E,
@@ -64,10 +66,12 @@ pub async fn sends<'e, E: Executor<'e, Database = Any>>(
             "SELECT \
              (SELECT COUNT(*) FROM (SELECT 1 FROM outbox \
                 WHERE recipient = $2 AND purpose = $1 AND created_at > $3 LIMIT $4) AS r), \
-             (SELECT MIN(created_at) FROM outbox WHERE recipient = $2 AND purpose = $1 AND created_at > $3), \
+             (SELECT created_at FROM outbox WHERE recipient = $2 AND purpose = $1 AND created_at > $3 \
+                ORDER BY created_at LIMIT 1), \
              (SELECT COUNT(*) FROM (SELECT 1 FROM outbox \
                 WHERE org_id = $5 AND purpose = $1 AND created_at > $6 LIMIT $7) AS o), \
-             (SELECT MIN(created_at) FROM outbox WHERE org_id = $5 AND purpose = $1 AND created_at > $6)",
+             (SELECT created_at FROM outbox WHERE org_id = $5 AND purpose = $1 AND created_at > $6 \
+                ORDER BY created_at LIMIT 1)",
         )
         .bind(purpose)
         .bind(recipient)

@@ -139,3 +139,31 @@ async fn open_signup_creates_an_unverified_member_with_an_account_and_the_existe
     assert!(limited.headers.contains_key("retry-after"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_allowance() {
+    let app = TestApp::spawn_with(|c| {
+        c.auth_rate_per_minute = 30; // the e-mail check: 10 a minute
+        c.trusted_proxy_hops = 1;
+    })
+    .await;
+    let check = |forwarded: &'static str| {
+        let url = format!("{}/users/v1/existence/email/x@example.com", app.base);
+        let req = app.client.get(url).header("x-forwarded-for", forwarded);
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    for _ in 0..10 {
+        assert_ne!(check("198.51.100.1, 203.0.113.1").await, 429);
+    }
+    assert_eq!(
+        check("198.51.100.2, 203.0.113.1").await,
+        429,
+        "a forged left entry changes nothing"
+    );
+    assert_ne!(
+        check("203.0.113.2").await,
+        429,
+        "another client is not limited"
+    );
+    app.stop().await;
+}

@@ -5,10 +5,10 @@
 mod outbox;
 mod webhooks;
 
-use std::net::SocketAddr;
-
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
+
+use crate::faces::client_ip::ClientIp;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -60,18 +60,18 @@ pub struct SessionCreated {
     responses((status = 200, body = SessionCreated), (status = "4XX", body = ErrorBody)))]
 pub async fn create_session(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     Body(b): Body<LoginBody>,
 ) -> Result<Json<SessionCreated>, ApiError> {
-    app.limits.check_login(peer.ip()).await?;
+    app.limits.check_login(client).await?;
     let device = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("unknown");
     let s = app
         .core
-        .login(&b.email, &b.password, &peer.ip().to_string(), device)
+        .login(&b.email, &b.password, &client.to_string(), device)
         .await?;
     Ok(Json(SessionCreated {
         token: s.token,

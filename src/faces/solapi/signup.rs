@@ -1,10 +1,10 @@
 //! Public SOLAPI endpoints: sign-up (#1), e-mail existence (#2), agreement (#3), sign-up through
 //! an invitation (#4), password reset (#11, #12).
 
-use std::net::SocketAddr;
-
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
+
+use crate::faces::client_ip::ClientIp;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -31,10 +31,10 @@ pub struct SignupBody {
     responses((status = 200, body = Signup), (status = "4XX", body = ErrorBody)))]
 pub async fn signup(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     Body(b): Body<SignupBody>,
 ) -> Result<Json<Signup>, ApiError> {
-    app.limits.check_signup(peer.ip()).await?;
+    app.limits.check_signup(client).await?;
     let (org, user) = app
         .core
         .signup(
@@ -55,10 +55,10 @@ pub async fn signup(
     params(("email" = String, Path)), responses((status = 200, body = EmailExistence), (status = "4XX", body = ErrorBody)))]
 pub async fn email_existence(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     PathParam(email): PathParam<String>,
 ) -> Result<Json<EmailExistence>, ApiError> {
-    app.limits.check_existence(peer.ip()).await?;
+    app.limits.check_existence(client).await?;
     let result = app.core.email_exists(&email).await?;
     Ok(Json(EmailExistence { email, result }))
 }
@@ -84,11 +84,11 @@ pub struct PasswordBody {
     request_body = PasswordBody, responses((status = 200, body = Account), (status = "4XX", body = ErrorBody)))]
 pub async fn signup_through_invitation(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     PathParam(reference): PathParam<String>,
     Body(b): Body<PasswordBody>,
 ) -> Result<Json<Account>, ApiError> {
-    app.limits.check_signup(peer.ip()).await?;
+    app.limits.check_signup(client).await?;
     let r = Reference::parse(&reference)?;
     let org = app
         .core
@@ -109,10 +109,10 @@ pub struct EmailBody {
     responses((status = 200, body = ResetRequest), (status = "4XX", body = ErrorBody)))]
 pub async fn request_password_reset(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     Body(b): Body<EmailBody>,
 ) -> Result<Json<ResetRequest>, ApiError> {
-    app.limits.check_signup(peer.ip()).await?;
+    app.limits.check_signup(client).await?;
     let r = app.core.request_password_reset(&b.email).await?;
     Ok(Json(ResetRequest {
         id: r.id,
