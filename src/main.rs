@@ -257,9 +257,12 @@ async fn migrate_data(
 ) -> anyhow::Result<()> {
     use usher::config::mask_url_password;
     use usher::store::transfer;
-    let options = |url: String| config.db_options(url);
     let from = from.unwrap_or_else(|| config.database_url());
-    let report = transfer::migrate_data(&options(from.clone()), &options(to.clone())).await?;
+    let report = transfer::migrate_data(
+        &config.db_options(from.clone()),
+        &config.db_options(to.clone()),
+    )
+    .await?;
     let (from, to) = (mask_url_password(&from), mask_url_password(&to));
     if json {
         let tables: Vec<_> = report

@@ -1100,13 +1100,7 @@ async fn drain(bin: &Path, dir: &Path, n: usize) -> anyhow::Result<Drained> {
     let t0 = Instant::now();
     let outcome = async {
         wait_healthy(&mut child, &base, &log_path).await?;
-        let db = usher::store::Db::connect(&usher::store::DbOptions {
-            url: config.database_url(),
-            max_connections: 1,
-            connect_timeout: Duration::from_secs(5),
-            statement_timeout: Duration::from_secs(10),
-        })
-        .await?;
+        let db = usher::store::Db::connect(&config.db_options(config.database_url())).await?;
         loop {
             let sent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = 'SENT'")
                 .fetch_one(db.read())

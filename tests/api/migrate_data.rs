@@ -8,9 +8,11 @@ use std::process::Output;
 use serde_json::{Value, json};
 use usher::app::Running;
 use usher::config::Config;
-use usher::store::{Db, DbOptions, transfer};
+use usher::store::{Db, transfer};
 
-use crate::helpers::{Auth, PgDatabase, TestApp, free_port, sign_with};
+use reqwest::Method;
+
+use crate::helpers::{Auth, PgDatabase, TestApp, free_port, send};
 
 const USHER: &str = env!("CARGO_BIN_EXE_usher");
 
@@ -63,14 +65,9 @@ fn sqlite_url(path: &Path) -> String {
 }
 
 async fn open(url: &str) -> Db {
-    Db::connect(&DbOptions {
-        url: url.to_owned(),
-        max_connections: 2,
-        connect_timeout: std::time::Duration::from_secs(10),
-        statement_timeout: std::time::Duration::from_secs(10),
-    })
-    .await
-    .unwrap()
+    Db::connect(&Config::default().db_options(url.to_owned()))
+        .await
+        .unwrap()
 }
 
 /// (table, rows, checksum) of every copied table of the database at `url`.
@@ -106,20 +103,9 @@ impl Server {
 
     /// A GET's status and body.
     async fn get(&self, path: &str, auth: &Auth) -> Value {
-        let mut req = self.client.get(format!("{}{path}", self.base));
-        match auth {
-            Auth::Key(key, secret) => {
-                let now = time::OffsetDateTime::now_utc()
-                    .format(&time::format_description::well_known::Rfc3339)
-                    .unwrap();
-                req = req.header("Authorization", sign_with(key, secret, &now));
-            }
-            Auth::Bearer(token) => req = req.bearer_auth(token),
-            Auth::None => {}
-            Auth::Raw(_) => unreachable!("not used here"),
-        }
-        let r = req.send().await.unwrap();
-        json!({"status": r.status().as_u16(), "body": r.json::<Value>().await.unwrap()})
+        let url = format!("{}{path}", self.base);
+        let r = send(&self.client, Method::GET, &url, auth.header(), None).await;
+        json!({"status": r.status.as_u16(), "body": r.body})
     }
 }
 

@@ -303,6 +303,12 @@ async fn an_invitation_created_on_one_instance_is_cancelled_through_another() {
         .call(2, Method::DELETE, &path, &fleet.owner_key(), None)
         .await
         .assert_error(409, "InvitationCancelled");
+    let state: String = sqlx::query_scalar("SELECT state FROM invitations WHERE id = $1")
+        .bind(&id)
+        .fetch_one(&fleet.db)
+        .await
+        .unwrap();
+    assert_eq!(state, "CANCELLED");
     fleet.stop().await;
 }
 
