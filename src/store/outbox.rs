@@ -168,12 +168,16 @@ pub async fn claim_due(
          RETURNING id, kind, purpose, recipient, payload_encrypted, attempts",
         db.skip_locked()
     );
-    sqlx::query_as(AssertSqlSafe(sql))
+    let mut claimed: Vec<OutboxRow> = sqlx::query_as(AssertSqlSafe(sql))
         .bind(now)
         .bind(lease_until)
         .bind(limit)
         .fetch_all(db.write())
-        .await
+        .await?;
+    // `RETURNING` follows the update's plan, not the subquery's order (on PostgreSQL a hash join
+    // returned a member's `removed` event before its `updated`): ids sort in creation order.
+    claimed.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    Ok(claimed)
 }
 
 /// Records successful deliveries, in one statement however many there are.
