@@ -199,6 +199,7 @@ pub async fn start(config: &Config, listener: TcpListener) -> anyhow::Result<Run
         limits: Arc::new(Limits::new(&core.db, config.auth_rate_per_minute)),
         metrics: crate::telemetry::metrics_handle(),
         trusted_proxy_hops: config.trusted_proxy_hops,
+        secure_cookies: config.public_url().starts_with("https://"),
     };
     let (tx, rx) = watch::channel(false);
     let worker = Worker::new(

@@ -37,6 +37,22 @@ impl<'a> Reference<'a> {
     }
 }
 
+/// What the invitee's page shows: the invitation, and whether its e-mail already has an account
+/// (sign in) or not (sign up). Only the token's holder learns the latter, and holding the token
+/// proves the mailbox, so it reveals nothing about anyone else.
+#[derive(Debug, Clone)]
+pub struct Preview {
+    pub detail: InvitationDetail,
+    pub invitee_has_account: bool,
+}
+
+/// A sign-up through an invitation: the organization joined and the new person.
+#[derive(Debug, Clone)]
+pub struct Joined {
+    pub org: OrgDetail,
+    pub user_id: String,
+}
+
 /// A new invitation's answer; the token exists only in the e-mail.
 #[derive(Debug, Clone)]
 pub struct Sent {
@@ -265,6 +281,46 @@ impl Core {
             .ok_or(CoreError::NotFound)
     }
 
+    /// The invitee's page: a pending invitation by its token, in one read. Ended invitations
+    /// answer `InvitationEnded`; an unknown token, or anything not shaped like one, `NotFound`.
+    pub async fn preview_invitation(&self, token: &str) -> CoreResult<Preview> {
+        if !looks_like_token(token) {
+            return Err(CoreError::NotFound);
+        }
+        let digest = self.crypto.token_digest(token);
+        let (detail, invitee_has_account) =
+            store::invitations::preview_by_token(self.db.read(), &digest)
+                .await?
+                .ok_or(CoreError::NotFound)?;
+        if let Some(e) = ended_from_state(effective_state(&detail.invitation, &self.now_ts())) {
+            return Err(CoreError::InvitationEnded(e));
+        }
+        Ok(Preview {
+            detail,
+            invitee_has_account,
+        })
+    }
+
+    /// Signs up through an invitation's token and opens a session for the new person (the pages'
+    /// sign-up form: the person arrives signed in).
+    pub async fn signup_through_invitation_and_sign_in(
+        &self,
+        token: &str,
+        password: &str,
+        confirmation: &str,
+        name: Option<&str>,
+        (ip, device): (&str, &str),
+    ) -> CoreResult<(Joined, super::users::NewSession)> {
+        let joined = self
+            .signup_through_invitation(Reference::Token(token), password, confirmation, name)
+            .await?;
+        let user = store::users::by_id(self.db.read(), &joined.user_id)
+            .await?
+            .ok_or(CoreError::NotFound)?;
+        let session = self.open_session(user, ip, device).await?;
+        Ok((joined, session))
+    }
+
     /// SOLAPI #28: a signed-in user accepts. The user's e-mail must be the invitation's; through
     /// the bare id it must also be verified, while holding the token proves the mailbox (and so
     /// verifies an unverified user). Of any number of concurrent accepts exactly one wins.
@@ -355,7 +411,7 @@ impl Core {
         password: &str,
         confirmation: &str,
         name: Option<&str>,
-    ) -> CoreResult<OrgDetail> {
+    ) -> CoreResult<Joined> {
         // Input is checked before anything is looked up, so probes learn nothing.
         let name = name
             .map(|n| super::accounts::check_name("name", n))
@@ -444,7 +500,10 @@ impl Core {
         }
         tx.commit().await?;
         self.outbox_wakeup.notify_one();
-        self.org_detail(&claimed.org_id).await
+        Ok(Joined {
+            org: self.org_detail(&claimed.org_id).await?,
+            user_id,
+        })
     }
 
     /// SOLAPI #29: an owner cancels a pending invitation of their organization.

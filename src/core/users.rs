@@ -470,6 +470,17 @@ impl Core {
             return Err(CoreError::BadCredentials);
         }
         let user = user.ok_or(CoreError::BadCredentials)?;
+        self.open_session(user, ip, device).await
+    }
+
+    /// Starts a session for a person whose identity the caller has just established (a verified
+    /// password, or a sign-up through an invitation's token).
+    pub(crate) async fn open_session(
+        &self,
+        user: UserRow,
+        ip: &str,
+        device: &str,
+    ) -> CoreResult<NewSession> {
         let token = random_token();
         let expires_at = self.ts_in(self.settings.session_ttl);
         let mut tx = self.db.begin().await?;

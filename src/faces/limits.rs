@@ -10,7 +10,6 @@ use std::num::NonZeroU32;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use super::solapi::error::ApiError;
 use crate::core::CoreError;
 use crate::store::{Backend, Db, guards};
 
@@ -41,11 +40,14 @@ impl Limit {
         }
     }
 
-    async fn check(&self, ip: IpAddr) -> Result<(), ApiError> {
+    /// `CoreError::RateLimited` over the allowance; each face says it in its own way.
+    async fn check(&self, ip: IpAddr) -> Result<(), CoreError> {
         match self {
             Limit::Memory(l) => l.check_key(&ip).map_err(|not_until| {
                 let wait = not_until.wait_time_from(DefaultClock::default().now());
-                ApiError::rate_limited(wait.as_secs() + 1)
+                CoreError::RateLimited {
+                    retry_after_secs: wait.as_secs() + 1,
+                }
             }),
             Limit::Shared {
                 db,
@@ -57,10 +59,12 @@ impl Limit {
                 let (current, previous) =
                     guards::count_hit(db.relaxed(), &format!("{group}:{ip}"), start, WINDOW)
                         .await
-                        .map_err(|e| ApiError::from(CoreError::Internal(e.into())))?;
+                        .map_err(|e| CoreError::Internal(e.into()))?;
                 match sliding_wait(current, previous, now - start, *per_minute) {
                     None => Ok(()),
-                    Some(secs) => Err(ApiError::rate_limited(secs)),
+                    Some(secs) => Err(CoreError::RateLimited {
+                        retry_after_secs: secs,
+                    }),
                 }
             }
         }
@@ -101,16 +105,16 @@ impl Limits {
         }
     }
 
-    pub async fn check_existence(&self, ip: IpAddr) -> Result<(), ApiError> {
+    pub async fn check_existence(&self, ip: IpAddr) -> Result<(), CoreError> {
         self.existence.check(ip).await
     }
 
     /// Sign-up, sign-up through an invitation, password-reset requests.
-    pub async fn check_signup(&self, ip: IpAddr) -> Result<(), ApiError> {
+    pub async fn check_signup(&self, ip: IpAddr) -> Result<(), CoreError> {
         self.signup.check(ip).await
     }
 
-    pub async fn check_login(&self, ip: IpAddr) -> Result<(), ApiError> {
+    pub async fn check_login(&self, ip: IpAddr) -> Result<(), CoreError> {
         self.login.check(ip).await
     }
 

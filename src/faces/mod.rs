@@ -6,6 +6,7 @@ pub mod client_ip;
 pub mod limits;
 pub mod native;
 pub mod ops;
+pub mod pages;
 pub mod solapi;
 
 use std::sync::Arc;
@@ -27,6 +28,8 @@ pub struct AppState {
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// See [`client_ip`].
     pub trusted_proxy_hops: usize,
+    /// Cookies carry `Secure` (and the `__Host-` prefix): `public_url` is https.
+    pub secure_cookies: bool,
 }
 
 /// Every API route with its OpenAPI description.
@@ -75,6 +78,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     let (api, doc) = api_router().split_for_parts();
     let docs = utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", doc);
     let app: Router = api
+        .merge(pages::routes())
         .with_state(state)
         .merge(docs)
         .fallback(|| async { solapi::error::ApiError::not_found() })

@@ -228,8 +228,14 @@ const DETAIL_COLUMNS: &[(&str, &str)] = &[
 
 /// `SELECT <DETAIL_COLUMNS> FROM invitations ⋈ organizations ⟕ inviter` followed by `rest`.
 fn detail_select(rest: &str) -> String {
+    detail_select_with(&[], rest)
+}
+
+/// [`detail_select`] with further output columns (expression, name) after the detail's.
+fn detail_select_with(extra: &[(&str, &str)], rest: &str) -> String {
     let columns: Vec<String> = DETAIL_COLUMNS
         .iter()
+        .chain(extra)
         .map(|(expr, name)| format!("{expr} AS {name}"))
         .collect();
     format!(
@@ -237,6 +243,32 @@ fn detail_select(rest: &str) -> String {
          LEFT JOIN users u ON u.id = i.inviter_id {rest}",
         columns.join(", ")
     )
+}
+
+/// The invitee's page in one query: the invitation by its token digest, and whether a user with
+/// its e-mail exists (a count, which both backends decode as an integer).
+pub async fn preview_by_token<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    token_digest: &str,
+) -> Result<Option<(InvitationDetail, bool)>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        detail: InvitationDetail,
+        invitee_accounts: i64,
+    }
+    let sql = detail_select_with(
+        &[(
+            "(SELECT COUNT(*) FROM users x WHERE x.email_normalized = i.email_normalized)",
+            "invitee_accounts",
+        )],
+        "WHERE i.token_digest = $1",
+    );
+    let row: Option<Row> = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(token_digest)
+        .fetch_optional(db)
+        .await?;
+    Ok(row.map(|r| (r.detail, r.invitee_accounts > 0)))
 }
 
 fn detail_names() -> impl Iterator<Item = &'static str> {

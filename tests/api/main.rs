@@ -15,6 +15,7 @@ mod members;
 mod migrate_data;
 mod native;
 mod operations;
+mod pages;
 mod resend;
 mod roles;
 mod scale_out;

@@ -94,7 +94,7 @@ pub async fn signup_through_invitation(
         .core
         .signup_through_invitation(r, &b.password, &b.password_confirmation, b.name.as_deref())
         .await?;
-    Ok(Json(Account::from(&org)))
+    Ok(Json(Account::from(&org.org)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
