@@ -4,6 +4,7 @@
 mod accounts;
 mod auth_hmac;
 mod bad_input;
+mod browser;
 mod cli;
 mod delivery;
 mod fault;
