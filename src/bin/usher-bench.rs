@@ -91,6 +91,8 @@ struct Goals {
     cancel_rps: f64,
     /// p99 of create and cancel, where there is a goal.
     write_p99_ms: Option<f64>,
+    /// The invitee's page (issue: 5,000 req/s at 32 connections).
+    page_rps: f64,
 }
 
 const SQLITE_GOALS: Goals = Goals {
@@ -99,6 +101,7 @@ const SQLITE_GOALS: Goals = Goals {
     create_rps: 2_000.0,
     cancel_rps: 2_000.0,
     write_p99_ms: None,
+    page_rps: 5_000.0,
 };
 
 const POSTGRES_GOALS: Goals = Goals {
@@ -107,6 +110,7 @@ const POSTGRES_GOALS: Goals = Goals {
     create_rps: 1_500.0,
     cancel_rps: 1_500.0,
     write_p99_ms: Some(30.0),
+    page_rps: 5_000.0,
 };
 
 fn goals() -> &'static Goals {
@@ -154,7 +158,8 @@ impl Target {
 /// URLs are given per server: connection `i` uses the `i % len`-th (several instances share the
 /// connections evenly).
 enum Work {
-    Health {
+    /// An unauthenticated GET (health, the invitee's page).
+    Get {
         url: Arc<[String]>,
     },
     List {
@@ -240,6 +245,8 @@ struct PhaseResult {
     cpu: Option<CpuUse>,
     /// The server's RSS right after the phase, in kB.
     rss_after_kb: Option<u64>,
+    /// The size of one response body, where the phase has a goal on it.
+    bytes: Option<usize>,
 }
 
 #[derive(Clone, Copy)]
@@ -381,7 +388,7 @@ async fn worker(
             break;
         }
         let req = match &work {
-            Work::Health { url } => client.get(&url[conn % url.len()]),
+            Work::Get { url } => client.get(&url[conn % url.len()]),
             Work::List { url } => client
                 .get(&url[conn % url.len()])
                 .header("authorization", target.auth()),
@@ -467,6 +474,7 @@ async fn run_phase(
         vs_ceiling: true,
         cpu: None,
         rss_after_kb: None,
+        bytes: None,
     })
 }
 
@@ -536,6 +544,7 @@ async fn signup_waves(
             vs_ceiling: false,
             cpu: None,
             rss_after_kb: None,
+            bytes: None,
         },
         waves,
         ran_out,
@@ -728,6 +737,37 @@ async fn list_len(target: &Target, url: &str) -> anyhow::Result<usize> {
     v.as_array()
         .map(Vec::len)
         .with_context(|| format!("the invitation list is not a JSON array: {v}"))
+}
+
+/// The token of an invitation link in an `.eml` file (plain or quoted-printable text: a soft
+/// line break may split the link, and a token never contains `=`).
+fn invitation_token_in(eml: &str) -> Option<String> {
+    let text = eml.replace("=\r\n", "").replace("=\n", "");
+    let at = text.find("/invitations/")? + "/invitations/".len();
+    let token: String = text[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    (token.len() == 43).then_some(token)
+}
+
+/// A seeded invitation's token, from its e-mail in the data folder (waits for delivery).
+async fn seeded_token(mail_dir: &Path) -> anyhow::Result<String> {
+    for _ in 0..400 {
+        if let Ok(entries) = std::fs::read_dir(mail_dir) {
+            for e in entries.flatten() {
+                let eml = std::fs::read_to_string(e.path()).unwrap_or_default();
+                if let Some(t) = invitation_token_in(&eml) {
+                    return Ok(t);
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    bail!(
+        "no invitation e-mail with a link arrived in {}",
+        mail_dir.display()
+    )
 }
 
 fn fmt_opt(v: Option<f64>, prec: usize) -> String {
@@ -1331,7 +1371,7 @@ async fn measure(
     let mut ceiling = run_phase(
         "a. GET /healthz (ceiling)",
         conns,
-        Work::Health {
+        Work::Get {
             url: on_each(&[base.to_owned()], "/healthz"),
         },
         &target,
@@ -1358,6 +1398,31 @@ async fn measure(
     list.note = Some(format!("HMAC, {seeded} items"));
     finish(&mut list, s0, pid);
     phases.push(list);
+
+    eprintln!("[p] GET invitation page ...");
+    let mail_dir = log_path.parent().context("data folder")?.join("mail");
+    let token = seeded_token(&mail_dir).await?;
+    let page_url = on_each(&[base.to_owned()], &format!("/invitations/{token}"));
+    let page_bytes = seed_client
+        .get(&*page_url[0])
+        .send()
+        .await?
+        .bytes()
+        .await?
+        .len();
+    let s0 = cpu_snap(pid);
+    let mut page = run_phase(
+        "p. GET invitation page (preview)",
+        conns,
+        Work::Get { url: page_url },
+        &target,
+        Some(secs),
+    )
+    .await?;
+    page.note = Some(format!("first visit, {page_bytes} bytes"));
+    page.bytes = Some(page_bytes);
+    finish(&mut page, s0, pid);
+    phases.push(page);
 
     eprintln!("[c] POST invitations ...");
     let s0 = cpu_snap(pid);
@@ -1595,6 +1660,21 @@ fn targets(phases: &[PhaseResult], mem: &Memory) -> Vec<(String, String, bool)> 
             format!("{} ms", fmt_opt(p99, 2)),
             p99.is_some_and(|v| v <= g.list_p99_ms),
         ));
+    }
+    if let Some(p) = phase(phases, "p.") {
+        let rps = p.rps();
+        t.push((
+            format!("invitation page >= {:.0} req/s", g.page_rps),
+            format!("{rps:.0} req/s"),
+            rps >= g.page_rps,
+        ));
+        if let Some(bytes) = p.bytes {
+            t.push((
+                "invitation page < 50 KB".into(),
+                format!("{:.1} KB", bytes as f64 / 1024.0),
+                bytes < 50 * 1024,
+            ));
+        }
     }
     for (prefix, what, goal) in [
         ("c.", "create", g.create_rps),

@@ -403,3 +403,113 @@ fn delivered_recipients(dir: &std::path::Path) -> Vec<String> {
         })
         .collect()
 }
+
+#[test]
+fn the_invitation_pages_keep_tokens_passwords_and_cookies_out_of_the_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bootstrap(dir.path(), "owner@example.com");
+    let owner: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (key, secret) = (
+        owner["apiKey"].as_str().unwrap(),
+        owner["apiSecret"].as_str().unwrap(),
+    );
+    let port = free_port();
+    let log = dir.path().join("server.log");
+    let mut server = Server(
+        usher(dir.path())
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--log-format",
+                "json",
+            ])
+            .env("USHER_LOG", "debug")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    wait_ready(port);
+    let (status, _) = signed(
+        port,
+        reqwest::Method::POST,
+        "/users/v1/invitations",
+        key,
+        secret,
+        Some(json!({"email": "new@example.com", "role": "MEMBER"})),
+    );
+    assert_eq!(status, 200);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mail_dir = dir.path().join("mail");
+    let token = rt
+        .block_on(crate::helpers::wait_for_tokens(
+            &[mail_dir],
+            "new@example.com",
+            "/invitations/",
+            1,
+        ))
+        .remove(0);
+    let password = "a distinctive passphrase 7";
+    let session = rt.block_on(async {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let page = client
+            .get(format!("http://127.0.0.1:{port}/invitations/{token}"))
+            .send()
+            .await
+            .unwrap();
+        let cookie = page.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let html = page.text().await.unwrap();
+        let at = html.find("name=\"csrf\" value=\"").unwrap() + 19;
+        let csrf = html[at..].split('"').next().unwrap().to_owned();
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                ("csrf", csrf.as_str()),
+                ("password", password),
+                ("password_confirmation", password),
+            ])
+            .finish();
+        let done = client
+            .post(format!(
+                "http://127.0.0.1:{port}/invitations/{token}/signup"
+            ))
+            .header("cookie", cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(done.status().as_u16(), 303);
+        let session = done.headers()["set-cookie"].to_str().unwrap();
+        session
+            .split(';')
+            .next()
+            .unwrap()
+            .split_once('=')
+            .unwrap()
+            .1
+            .to_owned()
+    });
+    let _ = server.0.kill();
+    let _ = server.0.wait();
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        logged.contains("/invitations/{token}"),
+        "requests are logged by route: {logged}"
+    );
+    for secret in [token.as_str(), password, session.as_str()] {
+        assert!(!logged.contains(secret), "a secret reached the log");
+    }
+}

@@ -192,7 +192,7 @@ impl Visitor {
     fn finish(self, mut resp: Response) -> Response {
         let h = resp.headers_mut();
         for c in self.set {
-            if let Ok(v) = HeaderValue::from_str(&c.encoded().to_string()) {
+            if let Ok(v) = HeaderValue::from_str(&c.to_string()) {
                 h.append(header::SET_COOKIE, v);
             }
         }
