@@ -540,3 +540,148 @@ async fn the_account_page_lists_pending_invitations_to_accept_or_decline() {
     assert!(!v.has_cookie("usher_session"));
     assert_eq!(v.get("/account").await.status, 303, "signed out for real");
 }
+
+#[tokio::test]
+async fn a_signed_in_invitee_accepts_with_one_button() {
+    let app = TestApp::spawn().await;
+    app.join("pat@example.com", "MEMBER").await;
+    let other = app.other_org("boss@other.example").await;
+    let r = app
+        .post(
+            "/users/v1/invitations",
+            &Auth::key(&other),
+            serde_json::json!({"email": "pat@example.com", "role": "MEMBER"}),
+        )
+        .await;
+    r.assert_ok();
+    let token = app
+        .tokens_from_mail("pat@example.com", "/invitations/", 2)
+        .await
+        .remove(1);
+    let mut v = Visitor::new(&app);
+    v.get("/sign-in").await;
+    v.post(
+        "/sign-in",
+        &[("email", "pat@example.com"), ("password", PASSWORD)],
+    )
+    .await;
+    let page = v.get(&format!("/invitations/{token}")).await;
+    assert!(page.html.contains("You are signed in as pat@example.com."));
+    assert!(
+        !page.html.contains("type=\"password\""),
+        "no password asked again"
+    );
+    let done = v.post(&format!("/invitations/{token}/accept"), &[]).await;
+    assert_eq!(done.status, 303);
+    assert!(
+        v.get(done.location())
+            .await
+            .html
+            .contains("You joined Other Org.")
+    );
+}
+
+#[tokio::test]
+async fn a_cancelled_invitation_says_so() {
+    let app = TestApp::spawn().await;
+    let (id, token) = app.invite("new@example.com", "MEMBER").await;
+    app.delete(&format!("/users/v1/invitations/{id}"), &app.owner_key())
+        .await
+        .assert_ok();
+    let page = Visitor::new(&app)
+        .get(&format!("/invitations/{token}"))
+        .await;
+    assert_eq!(page.status, 410);
+    assert!(page.html.contains("This invitation was cancelled"));
+    assert!(!page.html.contains("<form"), "nothing left to do on it");
+}
+
+#[tokio::test]
+async fn of_several_sign_ups_racing_on_one_link_exactly_one_wins() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.invite("new@example.com", "MEMBER").await;
+    let mut v = Visitor::new(&app);
+    v.get(&format!("/invitations/{token}")).await;
+    let path = format!("/invitations/{token}/signup");
+    let fields = [("password", PASSWORD), ("password_confirmation", PASSWORD)];
+    let mut racers = Vec::new();
+    for _ in 0..5 {
+        let mut twin = Visitor {
+            base: v.base.clone(),
+            client: v.client.clone(),
+            cookies: v.cookies.clone(),
+            csrf: v.csrf.clone(),
+            accept_language: None,
+        };
+        let path = path.clone();
+        racers.push(tokio::spawn(async move {
+            twin.post(&path, &fields).await.status
+        }));
+    }
+    let mut statuses = Vec::new();
+    for r in racers {
+        statuses.push(r.await.unwrap());
+    }
+    statuses.sort_unstable();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 303).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| [303, 409, 410].contains(s)),
+        "the others are told why: {statuses:?}"
+    );
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM users WHERE email_normalized = $1",
+            "new@example.com"
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn declining_from_the_account_page_ends_the_invitation() {
+    let app = TestApp::spawn().await;
+    app.join("pat@example.com", "MEMBER").await;
+    let other = app.other_org("boss@other.example").await;
+    let r = app
+        .post(
+            "/users/v1/invitations",
+            &Auth::key(&other),
+            serde_json::json!({"email": "pat@example.com", "role": "MEMBER"}),
+        )
+        .await;
+    let id = r.assert_ok()["invitationId"].as_str().unwrap().to_owned();
+    let mut v = Visitor::new(&app);
+    v.get("/sign-in").await;
+    v.post(
+        "/sign-in",
+        &[("email", "pat@example.com"), ("password", PASSWORD)],
+    )
+    .await;
+    v.get("/account").await;
+    let done = v
+        .post(&format!("/account/invitations/{id}/decline"), &[])
+        .await;
+    assert_eq!(done.location(), "/account?declined=1");
+    let after = v.get(done.location()).await;
+    assert!(after.html.contains("The invitation was declined."));
+    assert!(after.html.contains("No pending invitations."));
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM invitations WHERE id = $1 AND state = 'REJECTED'",
+            &id
+        )
+        .await,
+        1
+    );
+    // Someone else's invitation id answers "not valid", whoever asks.
+    let mine = app.invite("third@example.com", "MEMBER").await.0;
+    let stranger = v
+        .post(&format!("/account/invitations/{mine}/accept"), &[])
+        .await;
+    assert_eq!(stranger.status, 404);
+}
