@@ -685,3 +685,88 @@ async fn declining_from_the_account_page_ends_the_invitation() {
         .await;
     assert_eq!(stranger.status, 404);
 }
+
+#[tokio::test]
+async fn the_verification_link_confirms_the_address_only_when_its_button_is_pressed() {
+    let app = TestApp::spawn().await;
+    let (id, _) = app.invite("new@example.com", "MEMBER").await;
+    // Through the bare id the new account starts unverified and is sent a verification e-mail.
+    app.post(
+        &format!("/users/v1/signup/invitations/{id}"),
+        &Auth::None,
+        crate::helpers::new_password(),
+    )
+    .await
+    .assert_ok();
+    let token = app
+        .token_from_mail("new@example.com", "/verify-email/")
+        .await;
+    let status = || {
+        app.scalar(
+            "SELECT COUNT(*) FROM users WHERE email_normalized = $1 AND status = 'ACTIVE'",
+            "new@example.com",
+        )
+    };
+    let mut v = Visitor::new(&app);
+    let page = v.get(&format!("/verify-email/{token}")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.html.contains("Confirm my e-mail address"));
+    assert_eq!(status().await, 0, "opening the link confirms nothing");
+    let done = v.post(&format!("/verify-email/{token}"), &[]).await;
+    assert_eq!(done.status, 200);
+    assert!(done.html.contains("Your e-mail address is confirmed"));
+    assert_eq!(status().await, 1);
+    let again = v.post(&format!("/verify-email/{token}"), &[]).await;
+    assert_eq!(again.status, 404, "a link works once");
+}
+
+#[tokio::test]
+async fn the_password_reset_link_sets_a_new_password_and_ends_every_session() {
+    let app = TestApp::spawn().await;
+    let (bearer, _) = app.join("pat@example.com", "MEMBER").await;
+    app.post(
+        "/users/v1/member/password/reset",
+        &Auth::None,
+        serde_json::json!({"email": "pat@example.com"}),
+    )
+    .await
+    .assert_ok();
+    let token = app
+        .token_from_mail("pat@example.com", "/password-reset/")
+        .await;
+    let mut v = Visitor::new(&app);
+    let path = format!("/password-reset/{token}");
+    assert!(v.get(&path).await.html.contains("Choose a new password"));
+    let short = v
+        .post(
+            &path,
+            &[("password", "short"), ("password_confirmation", "short")],
+        )
+        .await;
+    assert_eq!(short.status, 422);
+    assert!(short.html.contains("id=\"password-error\">Use at least"));
+    let fresh = "a brand new passphrase";
+    let done = v
+        .post(
+            &path,
+            &[("password", fresh), ("password_confirmation", fresh)],
+        )
+        .await;
+    assert_eq!(done.status, 200);
+    assert!(done.html.contains("Your password was changed"));
+    assert_eq!(
+        app.get("/users/v1/member", &bearer).await.status,
+        401,
+        "old sessions ended"
+    );
+    app.login("pat@example.com", fresh).await;
+    assert_eq!(
+        v.post(
+            &path,
+            &[("password", fresh), ("password_confirmation", fresh)]
+        )
+        .await
+        .status,
+        404
+    );
+}

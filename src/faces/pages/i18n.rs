@@ -138,6 +138,19 @@ pub struct Texts {
     pub joined: &'static str,
     pub declined_notice: &'static str,
     pub invitation_from: &'static str,
+
+    pub verify_title: &'static str,
+    pub verify_body: &'static str,
+    pub verify_button: &'static str,
+    pub verified_title: &'static str,
+    pub verified_body: &'static str,
+    pub used_link_body: &'static str,
+    pub reset_title: &'static str,
+    pub reset_body: &'static str,
+    pub new_password: &'static str,
+    pub reset_button: &'static str,
+    pub reset_done_title: &'static str,
+    pub reset_done_body: &'static str,
 }
 
 static EN: Texts = Texts {
@@ -221,6 +234,19 @@ static EN: Texts = Texts {
     joined: "You joined {org}.",
     declined_notice: "The invitation was declined.",
     invitation_from: "{org} — from {inviter}",
+
+    verify_title: "Confirm your e-mail address",
+    verify_body: "Press the button to confirm that this address is yours.",
+    verify_button: "Confirm my e-mail address",
+    verified_title: "Your e-mail address is confirmed",
+    verified_body: "Invitations sent to it now appear in your account.",
+    used_link_body: "It may have been used already or have expired. Ask for a new e-mail.",
+    reset_title: "Choose a new password",
+    reset_body: "When the password changes, every session of your account ends.",
+    new_password: "New password",
+    reset_button: "Change password",
+    reset_done_title: "Your password was changed",
+    reset_done_body: "Sign in with the new password.",
 };
 
 static KO: Texts = Texts {
@@ -304,6 +330,19 @@ static KO: Texts = Texts {
     joined: "{org}에 참여했습니다.",
     declined_notice: "초대를 거절했습니다.",
     invitation_from: "{org} — {inviter} 님의 초대",
+
+    verify_title: "이메일 주소 확인",
+    verify_body: "버튼을 눌러 이 주소가 본인의 것임을 확인하세요.",
+    verify_button: "이메일 주소 확인",
+    verified_title: "이메일 주소가 확인되었습니다",
+    verified_body: "이제 이 주소로 받은 초대가 내 계정에 표시됩니다.",
+    used_link_body: "이미 사용되었거나 만료된 링크일 수 있습니다. 새 이메일을 요청하세요.",
+    reset_title: "새 비밀번호 정하기",
+    reset_body: "비밀번호를 바꾸면 계정의 모든 세션이 종료됩니다.",
+    new_password: "새 비밀번호",
+    reset_button: "비밀번호 변경",
+    reset_done_title: "비밀번호가 변경되었습니다",
+    reset_done_body: "새 비밀번호로 로그인하세요.",
 };
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ use crate::core::{Actor, Conflict, CoreError};
 use crate::faces::AppState;
 use crate::faces::client_ip::ClientIp;
 
+/// Messages shown under the fields of a form.
 #[derive(Default)]
 pub(super) struct FieldErrors {
     pub name: Option<String>,
@@ -37,6 +38,7 @@ struct InvitationPage {
     role: &'static str,
     expires_at: String,
     expires_display: String,
+    password_label: &'static str,
     password_hint: String,
     /// `signup`, `signin`, `accept` or `wrong` (signed in as someone else).
     mode: &'static str,
@@ -97,6 +99,7 @@ fn invitation_page(
         role: role_name(t, &inv.roles),
         expires_at: inv.expires_at.clone(),
         expires_display: display_time(&inv.expires_at),
+        password_label: t.password,
         password_hint: fill(
             t.password_hint,
             &[(

@@ -1,12 +1,14 @@
 //! The pages face: server-rendered HTML for the people who receive invitations. A preview of the
 //! invitation with the actions that fit (sign up, sign in and accept, accept, decline), a sign-in
-//! page, and a minimal account page with organizations and pending invitations.
+//! page, a minimal account page with organizations and pending invitations, and the pages behind
+//! the other e-mailed links (verify the address, reset the password).
 //!
 //! No JavaScript; one request per page (the stylesheet is inline, allowed by its hash in the
 //! Content-Security-Policy); every form CSRF-protected; `GET` never changes state. Token path
 //! segments never reach logs: requests are logged by route template (`/invitations/{token}`).
 
 mod account;
+mod email_links;
 pub mod i18n;
 mod invitation;
 mod visitor;
@@ -58,6 +60,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/account/invitations/{id}/decline",
             post(account::decline_by_id),
+        )
+        .route(
+            "/verify-email/{token}",
+            get(email_links::verify_page).post(email_links::verify),
+        )
+        .route(
+            "/password-reset/{token}",
+            get(email_links::reset_page).post(email_links::reset),
         )
         .layer(axum::middleware::map_response(security_headers))
 }
