@@ -200,6 +200,7 @@ pub async fn start(config: &Config, listener: TcpListener) -> anyhow::Result<Run
         metrics: crate::telemetry::metrics_handle(),
         trusted_proxy_hops: config.trusted_proxy_hops,
         secure_cookies: config.public_url().starts_with("https://"),
+        digest_algorithm: config.digest_algorithm()?,
     };
     let (tx, rx) = watch::channel(false);
     let worker = Worker::new(

@@ -82,6 +82,9 @@ pub struct Config {
     /// client address (rate limits, sessions) is then the entry the outermost one appended;
     /// 0 (default): the TCP peer, and the header is ignored.
     pub trusted_proxy_hops: usize,
+    /// The algorithm the Atlas face's Digest challenge names: `MD5` (what Atlas sends and every
+    /// Atlas client expects) or `SHA-256`. Responses in either are accepted.
+    pub atlas_digest_algorithm: String,
     /// Password hashes running at once (each holds 19 MiB); default: the number of cores.
     pub hash_concurrency: Option<usize>,
     /// E-mail of the owner created on the first start of an empty database.
@@ -126,6 +129,7 @@ impl Default for Config {
             max_body_bytes: 64 * 1024,
             auth_rate_per_minute: 30,
             trusted_proxy_hops: 0,
+            atlas_digest_algorithm: "MD5".into(),
             hash_concurrency: None,
             first_owner_email: "owner@example.com".into(),
             agreement_html: None,
@@ -168,6 +172,7 @@ const ENV_KEYS: &[&str] = &[
     "max_body_bytes",
     "auth_rate_per_minute",
     "trusted_proxy_hops",
+    "atlas_digest_algorithm",
     "hash_concurrency",
     "first_owner_email",
     "agreement_html",
@@ -286,6 +291,11 @@ impl Config {
         self.public_url
             .clone()
             .unwrap_or_else(|| format!("http://{}", self.listen))
+    }
+
+    pub fn digest_algorithm(&self) -> anyhow::Result<crate::auth::digest::Algorithm> {
+        crate::auth::digest::Algorithm::parse(&self.atlas_digest_algorithm)
+            .ok_or_else(|| anyhow::anyhow!("atlas_digest_algorithm must be MD5 or SHA-256"))
     }
 
     pub fn mail_language(&self) -> anyhow::Result<crate::core::mail::Language> {

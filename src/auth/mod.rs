@@ -1,6 +1,8 @@
-//! Authentication: Authorization headers → [`Actor`]. Schemes: SOLAPI HMAC API keys and bearer
-//! session tokens. Nothing here decides what an actor may do; that is the core's table.
+//! Authentication: Authorization headers → [`Actor`]. Schemes: SOLAPI HMAC API keys, HTTP
+//! Digest API keys (the Atlas face), and bearer session tokens. Nothing here decides what an
+//! actor may do; that is the core's table.
 
+pub mod digest;
 pub mod hmac;
 pub mod replay;
 
@@ -8,7 +10,7 @@ use std::sync::Arc;
 
 use time::Duration;
 
-use crate::core::credentials::{ACTOR_CACHE_TTL, ActorCache, KEY_CACHE_TTL, KeyCache};
+use crate::core::credentials::{ACTOR_CACHE_TTL, ActiveKey, ActorCache, KEY_CACHE_TTL, KeyCache};
 use crate::core::{Actor, Core, CoreError};
 
 /// Why a request is not authenticated; the faces name these in their dialects.
@@ -28,6 +30,9 @@ pub enum AuthError {
     DuplicatedSignature,
     #[error("session token is unknown or expired")]
     InvalidToken,
+    /// A Digest nonce this server issued, past its lifetime: retry with a fresh one.
+    #[error("digest nonce is stale")]
+    StaleNonce,
     #[error(transparent)]
     Internal(anyhow::Error),
 }
@@ -105,6 +110,72 @@ impl Authenticator {
         }
     }
 
+    /// The Atlas face's schemes: `Digest` (API key id and secret) and `Bearer`. `uri` is the
+    /// request target as sent (path and query), which a Digest response covers.
+    pub async fn authenticate_atlas(
+        &self,
+        method: &str,
+        uri: &str,
+        header: Option<&[u8]>,
+    ) -> Result<Actor, AuthError> {
+        let raw = header.ok_or(AuthError::Missing)?;
+        let value = std::str::from_utf8(raw)
+            .map_err(|_| AuthError::Malformed("not UTF-8"))?
+            .trim();
+        if scheme_is(value, "bearer") {
+            return self.authenticate(Some(raw)).await;
+        }
+        let c = digest::parse(value).map_err(|e| match e {
+            digest::ParseError::NotDigest => {
+                AuthError::Malformed("unsupported scheme; use Digest or Bearer")
+            }
+            _ => AuthError::Malformed("malformed Digest parameters"),
+        })?;
+        let now = self.core.clock.now().unix_timestamp();
+        let expires = match digest::check_nonce(&self.core.crypto, c.nonce, now) {
+            digest::NonceCheck::Fresh(expires) => expires,
+            digest::NonceCheck::Stale => return Err(AuthError::StaleNonce),
+            digest::NonceCheck::Forged => return Err(AuthError::SignatureDoesNotMatch),
+        };
+        let key = self
+            .core
+            .active_key(&self.keys, c.username)
+            .await?
+            .ok_or(AuthError::InvalidApiKey)?;
+        digest::verify(&c, method, uri, &key.secret)
+            .map_err(|_| AuthError::SignatureDoesNotMatch)?;
+        let once = format!(
+            "digest:{}:{}:{}",
+            c.nonce,
+            c.nc.unwrap_or(""),
+            c.cnonce.unwrap_or("")
+        );
+        self.first_use_then_actor(&key, &once, now, expires).await
+    }
+
+    /// Records `entry` (a signature, a Digest answer) as used until `expires`, refusing a
+    /// replay, then resolves who the key acts as.
+    async fn first_use_then_actor(
+        &self,
+        key: &ActiveKey,
+        entry: &str,
+        now: i64,
+        expires: i64,
+    ) -> Result<Actor, AuthError> {
+        if !self
+            .replay
+            .first_use(&key.id, entry, now, expires)
+            .await
+            .map_err(|e| AuthError::Internal(e.into()))?
+        {
+            return Err(AuthError::DuplicatedSignature);
+        }
+        self.core
+            .actor_for_key(&self.actors, key)
+            .await?
+            .ok_or(AuthError::InvalidApiKey)
+    }
+
     /// Check order: key → date window → signature → replay (the entry is recorded only after
     /// the signature verified, so garbage cannot fill the cache).
     async fn authenticate_hmac(&self, h: &hmac::HmacHeader<'_>) -> Result<Actor, AuthError> {
@@ -123,17 +194,7 @@ impl Authenticator {
             return Err(AuthError::SignatureDoesNotMatch);
         }
         let expires = (date + self.window.past).unix_timestamp();
-        if !self
-            .replay
-            .first_use(&key.id, h.signature, now.unix_timestamp(), expires)
+        self.first_use_then_actor(&key, h.signature, now.unix_timestamp(), expires)
             .await
-            .map_err(|e| AuthError::Internal(e.into()))?
-        {
-            return Err(AuthError::DuplicatedSignature);
-        }
-        self.core
-            .actor_for_key(&self.actors, &key)
-            .await?
-            .ok_or(AuthError::InvalidApiKey)
     }
 }

@@ -81,6 +81,16 @@ impl Crypto {
             .map_err(|_| DecryptError)
     }
 
+    /// A MAC over `data` for `purpose` (e.g. stateless Digest nonces), under the digest sub-key.
+    pub fn tag(&self, purpose: &str, data: &[u8]) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&self.digest_key)
+            .expect("any key length");
+        mac.update(purpose.as_bytes());
+        mac.update(&[0]);
+        mac.update(data);
+        mac.finalize().into_bytes().into()
+    }
+
     /// Keyed digest under which a bearer secret is stored and looked up. Keyed (not a bare
     /// SHA-256) so that a leaked database does not allow offline guessing.
     pub fn token_digest(&self, token: &str) -> String {

@@ -134,15 +134,26 @@ impl Core {
         email: &str,
         roles: Roles,
     ) -> CoreResult<Sent> {
+        let org_id = actor.current_org().ok_or(CoreError::Forbidden(
+            "no current account; switch to one first",
+        ))?;
+        self.invite(actor, org_id, email, roles).await
+    }
+
+    /// An owner invites an e-mail into `org_id` (Atlas names the organization in the path).
+    pub async fn invite(
+        &self,
+        actor: &Actor,
+        org_id: &str,
+        email: &str,
+        roles: Roles,
+    ) -> CoreResult<Sent> {
         let email = Email::parse(email)
             .ok_or_else(|| CoreError::invalid("email", "must be a valid e-mail address"))?;
         if roles.is_empty() {
             return Err(CoreError::invalid("role", "at least one role is required"));
         }
         actor.require_status(&[user_status::ACTIVE])?;
-        let org_id = actor.current_org().ok_or(CoreError::Forbidden(
-            "no current account; switch to one first",
-        ))?;
         let access = self.access(actor, org_id).await?;
         access.require(Permission::ManageInvitations)?;
         access.require_active_org()?;
@@ -506,13 +517,102 @@ impl Core {
         })
     }
 
+    /// A pending invitation of `org_id`, for its owners. Ended, unknown and other
+    /// organizations' invitations are all `NotFound` (Terraform reads a 404 as "accepted or
+    /// deleted").
+    pub async fn org_invitation(
+        &self,
+        actor: &Actor,
+        org_id: &str,
+        id: &str,
+    ) -> CoreResult<InvitationDetail> {
+        actor.require_status(&[user_status::ACTIVE])?;
+        let access = self.access(actor, org_id).await?;
+        access.require(Permission::ManageInvitations)?;
+        let row = store::invitations::detail_by_id(self.db.read(), id)
+            .await?
+            .filter(|d| d.invitation.org_id == org_id)
+            .ok_or(CoreError::NotFound)?;
+        if effective_state(&row.invitation, &self.now_ts()) != "PENDING" {
+            return Err(CoreError::NotFound);
+        }
+        Ok(row)
+    }
+
+    /// Replaces the roles of a pending invitation of `org_id` (Atlas PATCH replaces the set).
+    pub async fn set_invitation_roles(
+        &self,
+        actor: &Actor,
+        org_id: &str,
+        id: &str,
+        roles: Roles,
+    ) -> CoreResult<InvitationDetail> {
+        if roles.is_empty() {
+            return Err(CoreError::invalid("roles", "at least one role is required"));
+        }
+        let current = self.org_invitation(actor, org_id, id).await?;
+        let access = self.access(actor, org_id).await?;
+        access.require_active_org()?;
+        if roles.contains(Role::Owner) {
+            access.require(Permission::GrantOwner)?;
+        }
+        let now = self.now_ts();
+        let mut tx = self.db.begin().await?;
+        if !store::invitations::set_roles(&mut *tx, id, &roles.to_stored(), &now).await? {
+            let why = self.why_not_pending(&mut tx, id).await?;
+            tx.commit().await?;
+            return Err(match why {
+                CoreError::InvitationEnded(_) => CoreError::NotFound,
+                other => other,
+            });
+        }
+        let label = actor.audit_label();
+        let details = json!({"from": current.invitation.roles, "to": roles.to_stored()});
+        self.audit(
+            &mut tx,
+            Some(&label),
+            Some(org_id),
+            "invitation.updated",
+            ("invitation", id),
+            details,
+        )
+        .await?;
+        tx.commit().await?;
+        store::invitations::detail_by_id(self.db.read(), id)
+            .await?
+            .ok_or(CoreError::NotFound)
+    }
+
     /// SOLAPI #29: an owner cancels a pending invitation of their organization.
     pub async fn cancel_invitation(&self, actor: &Actor, id: &str) -> CoreResult<InvitationRow> {
+        self.cancel_in(actor, None, id).await
+    }
+
+    /// Cancels a pending invitation of `org_id` (Atlas names the organization in the path; an
+    /// invitation of another organization is not found).
+    pub async fn cancel_org_invitation(
+        &self,
+        actor: &Actor,
+        org_id: &str,
+        id: &str,
+    ) -> CoreResult<InvitationRow> {
+        self.cancel_in(actor, Some(org_id), id).await
+    }
+
+    async fn cancel_in(
+        &self,
+        actor: &Actor,
+        org_id: Option<&str>,
+        id: &str,
+    ) -> CoreResult<InvitationRow> {
         if !ids::is_id(id) {
             return Err(CoreError::NotFound);
         }
         actor.require_status(&[user_status::ACTIVE])?;
         let row = self.find_invitation(Reference::Id(id)).await?;
+        if org_id.is_some_and(|o| o != row.org_id) {
+            return Err(CoreError::NotFound);
+        }
         let access = self.access(actor, &row.org_id).await?;
         access.require(Permission::ManageInvitations)?;
         access.require_active_org()?;

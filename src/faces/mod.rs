@@ -2,6 +2,7 @@
 //! else. Every route is registered through `utoipa_axum::routes!`, so `/openapi.json` is
 //! generated from the handlers themselves.
 
+pub mod atlas;
 pub mod client_ip;
 pub mod limits;
 pub mod native;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub trusted_proxy_hops: usize,
     /// Cookies carry `Secure` (and the `__Host-` prefix): `public_url` is https.
     pub secure_cookies: bool,
+    /// The algorithm the Atlas face's Digest challenge names (MD5, as Atlas, unless configured).
+    pub digest_algorithm: crate::auth::digest::Algorithm,
 }
 
 /// Every API route with its OpenAPI description.
@@ -79,6 +82,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     let docs = utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", doc);
     let app: Router = api
         .merge(pages::routes())
+        .merge(atlas::routes())
         .with_state(state)
         .merge(docs)
         .fallback(|| async { solapi::error::ApiError::not_found() })

@@ -345,6 +345,25 @@ pub async fn pending_details_for_email(
     detail_list(db, query).await
 }
 
+/// Replaces the roles of a PENDING, unexpired invitation; false if it is not (any more).
+pub async fn set_roles<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &str,
+    roles: &str,
+    now: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE invitations SET roles = $2, updated_at = $3 \
+         WHERE id = $1 AND state = 'PENDING' AND expires_at > $3",
+    )
+    .bind(id)
+    .bind(roles)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// True when a user with this e-mail is already a member of the organization.
 pub async fn is_member_email<'e, E: Executor<'e, Database = Any>>(
     db: E,

@@ -10,12 +10,7 @@ async fn a_member_creates_an_account_lists_and_switches_to_it() {
     let session = app.login("owner@example.com", &app.owner.password).await;
     let created = app.post("/users/v1/accounts", &session, json!({})).await;
     let acc = created.assert_ok();
-    let keys: Vec<&str> = acc
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys = crate::helpers::keys(acc);
     assert_eq!(
         keys,
         [

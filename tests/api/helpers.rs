@@ -576,6 +576,15 @@ pub fn python_venv(name: &str, packages: &[&str], test: &str) -> Option<std::pat
     }
 }
 
+/// The keys of a JSON object, in the order the server wrote them.
+pub fn keys(v: &Value) -> Vec<&str> {
+    v.as_object()
+        .expect("a JSON object")
+        .keys()
+        .map(String::as_str)
+        .collect()
+}
+
 /// A port nobody listens on right now.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

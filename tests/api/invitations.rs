@@ -15,12 +15,7 @@ async fn an_owner_sends_an_invitation_and_the_invitee_receives_a_link() {
         )
         .await;
     let inv = r.assert_ok();
-    let keys: Vec<&str> = inv
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys = crate::helpers::keys(inv);
     assert_eq!(
         keys,
         [

@@ -2,6 +2,7 @@
 //! (SQLite by default; PostgreSQL when `USHER_TEST_DATABASE_URL` is set) and talks HTTP.
 
 mod accounts;
+mod atlas;
 mod auth_hmac;
 mod bad_input;
 mod browser;

@@ -52,12 +52,7 @@ async fn an_owner_changes_roles_but_a_member_only_their_own_name() {
         .put(&path, &app.owner_key(), json!({"role": "DEVELOPER"}))
         .await;
     let body = r.assert_ok();
-    let keys: Vec<&str> = body
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys = crate::helpers::keys(body);
     assert_eq!(
         keys,
         ["memberId", "role", "name", "dateCreated", "dateUpdated"],

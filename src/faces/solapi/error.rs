@@ -185,7 +185,8 @@ impl From<AuthError> for ApiError {
                 "Unauthorized",
                 format!("인증 정보가 올바르지 않습니다. ({why})"),
             ),
-            AuthError::InvalidToken => ApiError::new(
+            // Digest is not a SOLAPI scheme; a stale nonce cannot reach this face.
+            AuthError::InvalidToken | AuthError::StaleNonce => ApiError::new(
                 S::UNAUTHORIZED,
                 "Unauthorized",
                 "세션이 만료되었거나 올바르지 않습니다. (invalid or expired session)",

@@ -1,0 +1,374 @@
+//! Legacy organization invitations (`/orgs/{orgId}/invites`, version 2023-01-01, deprecated):
+//! bare arrays for lists, 200 on create, 204 on delete, PATCH replaces the role set.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::wire::{Atlas, AtlasBody, AtlasError, LEGACY_ORG_INVITES};
+use crate::core::roles::{Role, Roles};
+use crate::core::{CoreError, ids};
+use crate::faces::AppState;
+use crate::store::invitations::{InvitationDetail, ListFilter};
+
+/// Atlas' organization role names; a role Atlas has no name for is shown as ORG_MEMBER
+/// (docs/roles.md).
+pub fn org_role_name(r: Role) -> &'static str {
+    match r {
+        Role::Owner => "ORG_OWNER",
+        Role::Developer | Role::Member => "ORG_MEMBER",
+        Role::GroupCreator => "ORG_GROUP_CREATOR",
+        Role::BillingAdmin => "ORG_BILLING_ADMIN",
+        Role::BillingReadOnly => "ORG_BILLING_READ_ONLY",
+        Role::StreamProcessingAdmin => "ORG_STREAM_PROCESSING_ADMIN",
+        Role::ReadOnly => "ORG_READ_ONLY",
+    }
+}
+
+fn org_role(name: &str) -> Option<Role> {
+    Role::ALL
+        .into_iter()
+        .filter(|r| *r != Role::Developer)
+        .find(|r| org_role_name(*r) == name)
+}
+
+/// `2026-08-10T03:03:37.861Z` → `2026-08-10T03:03:37Z` (Atlas answers in whole seconds).
+pub fn seconds(ts: &str) -> String {
+    format!("{}Z", &ts[..ts.len().min(19)])
+}
+
+fn org_roles(stored: &str) -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = Roles::from_stored(stored)
+        .iter()
+        .map(org_role_name)
+        .collect();
+    names.dedup();
+    names
+}
+
+/// `OrganizationInvitation`, without `links` (real Atlas sends none).
+fn view(d: &InvitationDetail) -> Value {
+    let i = &d.invitation;
+    let mut v = json!({
+        "createdAt": seconds(&i.created_at),
+        "expiresAt": seconds(&i.expires_at),
+        "groupRoleAssignments": [],
+        "id": i.id,
+        "orgId": i.org_id,
+        "orgName": d.org_name,
+        "roles": org_roles(&i.roles),
+        "teamIds": [],
+        "username": i.email,
+    });
+    if let Some(inviter) = &d.inviter_email {
+        v["inviterUsername"] = json!(inviter);
+    }
+    v
+}
+
+fn check_org_id(org_id: &str) -> Result<(), AtlasError> {
+    if ids::is_id(org_id) {
+        Ok(())
+    } else {
+        Err(AtlasError::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_ORG_ID",
+            format!("An invalid organization ID {org_id} was specified."),
+            vec![json!(org_id)],
+        ))
+    }
+}
+
+/// The organization's "not found" in Atlas words (unknown, or not the caller's).
+fn org_error(org_id: &str) -> impl Fn(CoreError) -> AtlasError + '_ {
+    move |e| match e {
+        CoreError::NotFound => AtlasError::new(
+            StatusCode::NOT_FOUND,
+            "ORG_NOT_FOUND",
+            format!("No organization with ID {org_id} exists."),
+            vec![json!(org_id)],
+        ),
+        other => other.into(),
+    }
+}
+
+fn invitation_not_found(id: &str) -> AtlasError {
+    AtlasError::resource_not_found(format!("invitation {id}"))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GroupRoleAssignment {
+    group_id: Option<String>,
+    #[allow(dead_code)] // read only to be validated once projects exist
+    roles: Option<Vec<String>>,
+}
+
+/// `OrganizationInvitationRequest` (create, and update by username).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InvitationRequest {
+    username: Option<String>,
+    roles: Option<Vec<String>>,
+    team_ids: Option<Vec<String>>,
+    group_role_assignments: Option<Vec<GroupRoleAssignment>>,
+}
+
+/// `OrganizationInvitationUpdateRequest` (update by id): no `username`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InvitationUpdateRequest {
+    roles: Option<Vec<String>>,
+    team_ids: Option<Vec<String>>,
+    group_role_assignments: Option<Vec<GroupRoleAssignment>>,
+}
+
+/// Roles by Atlas name; `None` when not given. Teams and projects named in the request must
+/// exist in the organization: usher has neither yet, so any id is unknown.
+fn checked_roles(
+    org_id: &str,
+    roles: Option<&[String]>,
+    team_ids: Option<&[String]>,
+    groups: Option<&[GroupRoleAssignment]>,
+) -> Result<Option<Roles>, AtlasError> {
+    if let Some(team) = team_ids.and_then(<[String]>::first) {
+        return Err(AtlasError::new(
+            StatusCode::NOT_FOUND,
+            "TEAM_NOT_FOUND",
+            format!("No team with ID {team} exists in organization {org_id}."),
+            vec![json!(team), json!(org_id)],
+        ));
+    }
+    if let Some(g) = groups.and_then(<[GroupRoleAssignment]>::first) {
+        let id = g.group_id.clone().unwrap_or_default();
+        return Err(AtlasError::new(
+            StatusCode::NOT_FOUND,
+            "GROUP_NOT_FOUND",
+            format!("No group with ID {id} exists."),
+            vec![json!(id)],
+        ));
+    }
+    let Some(names) = roles else { return Ok(None) };
+    if names.is_empty() {
+        return Err(AtlasError::invalid_attribute("roles"));
+    }
+    let mut set = Vec::new();
+    for n in names {
+        set.push(org_role(n).ok_or_else(|| {
+            AtlasError::new(
+                StatusCode::BAD_REQUEST,
+                "INVALID_ROLE_FOR_ORG",
+                format!("Role {n} invalid for organization {org_id}."),
+                vec![json!(n), json!(org_id)],
+            )
+        })?);
+    }
+    Ok(Some(set.into_iter().collect()))
+}
+
+impl InvitationRequest {
+    /// The username (required) and the roles, if given, checked.
+    fn checked(self, org_id: &str) -> Result<(String, Option<Roles>), AtlasError> {
+        let username = self
+            .username
+            .ok_or_else(|| AtlasError::missing_attribute("username"))?;
+        let roles = checked_roles(
+            org_id,
+            self.roles.as_deref(),
+            self.team_ids.as_deref(),
+            self.group_role_assignments.as_deref(),
+        )?;
+        Ok((username, roles))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    username: Option<String>,
+}
+
+/// `GET /orgs/{orgId}/invites[?username=]`: every pending invitation, as a bare array.
+pub async fn list(
+    State(app): State<AppState>,
+    atlas: Atlas,
+    Path(org_id): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, AtlasError> {
+    let v = atlas.version(LEGACY_ORG_INVITES)?;
+    check_org_id(&org_id)?;
+    let filter = ListFilter {
+        email_normalized: q.username.as_deref().map(crate::core::email::normalize),
+        ..ListFilter::default()
+    };
+    let list = app
+        .core
+        .list_org_invitations(&atlas.actor, &org_id, &filter)
+        .await
+        .map_err(org_error(&org_id))?;
+    let body = Value::Array(list.iter().map(view).collect());
+    Ok(atlas.reply(v, StatusCode::OK, Some(body)))
+}
+
+/// `POST /orgs/{orgId}/invites`: 200 with the invitation (not 201).
+pub async fn create(
+    State(app): State<AppState>,
+    atlas: Atlas,
+    Path(org_id): Path<String>,
+    AtlasBody(b): AtlasBody<InvitationRequest>,
+) -> Result<Response, AtlasError> {
+    let v = atlas.version(LEGACY_ORG_INVITES)?;
+    check_org_id(&org_id)?;
+    let (username, roles) = b.checked(&org_id)?;
+    let roles = roles.ok_or_else(|| AtlasError::missing_attribute("roles"))?;
+    let sent = app
+        .core
+        .invite(&atlas.actor, &org_id, &username, roles)
+        .await
+        .map_err(|e| match e {
+            CoreError::Invalid { field: "email", .. } => AtlasError::new(
+                StatusCode::BAD_REQUEST,
+                "INVALID_EMAIL_ADDRESS",
+                "An invalid email address was specified.",
+                vec![json!(username)],
+            ),
+            other => org_error(&org_id)(other),
+        })?;
+    let d = app
+        .core
+        .org_invitation(&atlas.actor, &org_id, &sent.invitation.id)
+        .await?;
+    Ok(atlas.reply(v, StatusCode::OK, Some(view(&d))))
+}
+
+/// `GET /orgs/{orgId}/invites/{invitationId}`: a pending invitation; accepted, cancelled,
+/// expired and unknown ones are all 404.
+pub async fn get_one(
+    State(app): State<AppState>,
+    atlas: Atlas,
+    Path((org_id, id)): Path<(String, String)>,
+) -> Result<Response, AtlasError> {
+    let v = atlas.version(LEGACY_ORG_INVITES)?;
+    check_org_id(&org_id)?;
+    let d = find(&app, &atlas, &org_id, &id).await?;
+    Ok(atlas.reply(v, StatusCode::OK, Some(view(&d))))
+}
+
+async fn find(
+    app: &AppState,
+    atlas: &Atlas,
+    org_id: &str,
+    id: &str,
+) -> Result<InvitationDetail, AtlasError> {
+    // The organization first, so a stranger's org id reads as ORG_NOT_FOUND.
+    app.core
+        .access(&atlas.actor, org_id)
+        .await
+        .map_err(org_error(org_id))?;
+    if !ids::is_id(id) {
+        return Err(invitation_not_found(id));
+    }
+    app.core
+        .org_invitation(&atlas.actor, org_id, id)
+        .await
+        .map_err(|e| match e {
+            CoreError::NotFound => invitation_not_found(id),
+            other => other.into(),
+        })
+}
+
+async fn set_roles(
+    app: &AppState,
+    atlas: &Atlas,
+    org_id: &str,
+    current: InvitationDetail,
+    roles: Option<Roles>,
+) -> Result<Value, AtlasError> {
+    let Some(roles) = roles else {
+        return Ok(view(&current));
+    };
+    let id = current.invitation.id;
+    let d = app
+        .core
+        .set_invitation_roles(&atlas.actor, org_id, &id, roles)
+        .await
+        .map_err(|e| match e {
+            CoreError::NotFound => invitation_not_found(&id),
+            other => other.into(),
+        })?;
+    Ok(view(&d))
+}
+
+/// `PATCH /orgs/{orgId}/invites`: the pending invitation of `username`, its roles replaced.
+pub async fn update_by_username(
+    State(app): State<AppState>,
+    atlas: Atlas,
+    Path(org_id): Path<String>,
+    AtlasBody(b): AtlasBody<InvitationRequest>,
+) -> Result<Response, AtlasError> {
+    let v = atlas.version(LEGACY_ORG_INVITES)?;
+    check_org_id(&org_id)?;
+    let (username, roles) = b.checked(&org_id)?;
+    let filter = ListFilter {
+        email_normalized: Some(crate::core::email::normalize(&username)),
+        ..ListFilter::default()
+    };
+    let current = app
+        .core
+        .list_org_invitations(&atlas.actor, &org_id, &filter)
+        .await
+        .map_err(org_error(&org_id))?
+        .into_iter()
+        .next()
+        .ok_or_else(|| AtlasError::resource_not_found(format!("invitation for {username}")))?;
+    let body = set_roles(&app, &atlas, &org_id, current, roles).await?;
+    Ok(atlas.reply(v, StatusCode::OK, Some(body)))
+}
+
+/// `PATCH /orgs/{orgId}/invites/{invitationId}`: roles replaced.
+pub async fn update_by_id(
+    State(app): State<AppState>,
+    atlas: Atlas,
+    Path((org_id, id)): Path<(String, String)>,
+    AtlasBody(b): AtlasBody<InvitationUpdateRequest>,
+) -> Result<Response, AtlasError> {
+    let v = atlas.version(LEGACY_ORG_INVITES)?;
+    check_org_id(&org_id)?;
+    let roles = checked_roles(
+        &org_id,
+        b.roles.as_deref(),
+        b.team_ids.as_deref(),
+        b.group_role_assignments.as_deref(),
+    )?;
+    let current = find(&app, &atlas, &org_id, &id).await?;
+    let body = set_roles(&app, &atlas, &org_id, current, roles).await?;
+    Ok(atlas.reply(v, StatusCode::OK, Some(body)))
+}
+
+/// `DELETE /orgs/{orgId}/invites/{invitationId}`: 204. An invitation that has ended (accepted,
+/// declined, cancelled, expired) is `400 INVALID_INVITATION_ID`, Atlas' documented code for
+/// "does not exist or has already been accepted"; one this organization never had is 404.
+pub async fn delete(
+    State(app): State<AppState>,
+    atlas: Atlas,
+    Path((org_id, id)): Path<(String, String)>,
+) -> Result<Response, AtlasError> {
+    let v = atlas.version(LEGACY_ORG_INVITES)?;
+    check_org_id(&org_id)?;
+    app.core
+        .access(&atlas.actor, &org_id)
+        .await
+        .map_err(org_error(&org_id))?;
+    if !ids::is_id(&id) {
+        return Err(invitation_not_found(&id));
+    }
+    app.core
+        .cancel_org_invitation(&atlas.actor, &org_id, &id)
+        .await
+        .map_err(|e| match e {
+            CoreError::NotFound => invitation_not_found(&id),
+            other => other.into(),
+        })?;
+    Ok(atlas.reply(v, StatusCode::NO_CONTENT, None))
+}

@@ -1,0 +1,555 @@
+//! The Atlas dialect's wire rules, in one place: versioned media types, `envelope` and `pretty`,
+//! the `ApiError` body with its `X-Error-Code` header, the Digest challenge on every
+//! unauthenticated request, and the extractors whose rejections speak this dialect.
+
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value, json};
+use time::{Date, Month};
+
+use crate::auth::{AuthError, digest};
+use crate::core::{Actor, Conflict, CoreError};
+use crate::faces::AppState;
+
+/// The API version dates Atlas publishes; an `Accept` naming any other date is refused.
+const API_VERSIONS: &[&str] = &[
+    "2023-01-01",
+    "2023-02-01",
+    "2023-10-01",
+    "2023-11-15",
+    "2024-05-30",
+    "2024-08-05",
+    "2024-10-23",
+    "2024-11-13",
+    "2025-02-19",
+    "2025-03-12",
+];
+
+/// One version of an operation, and its deprecation if it has one.
+#[derive(Debug, Clone, Copy)]
+pub struct Version {
+    pub date: &'static str,
+    pub deprecated: Option<Deprecated>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Deprecated {
+    /// The `Deprecation` header, as Atlas writes it (RFC 1123, day not zero-padded).
+    pub since: &'static str,
+    pub sunset: Date,
+}
+
+/// `Sunset` in Atlas' form: `Thu, 1 Jul 2027 00:00:00 GMT`.
+fn http_date(d: Date) -> String {
+    let weekday = &d.weekday().to_string()[..3];
+    let month = &Month::to_string(&d.month())[..3];
+    format!("{weekday}, {} {month} {} 00:00:00 GMT", d.day(), d.year())
+}
+
+/// The legacy invitation operations: one version, deprecated, sunset on 2027-07-01.
+pub const LEGACY_ORG_INVITES: &[Version] = &[Version {
+    date: "2023-01-01",
+    deprecated: Some(Deprecated {
+        since: "Wed, 19 Feb 2025 00:00:00 GMT",
+        sunset: time::macros::date!(2027 - 07 - 01),
+    }),
+}];
+
+/// What the request asked for and how the answer is to be written.
+pub struct Atlas {
+    pub actor: Actor,
+    accept: Option<String>,
+    pub envelope: bool,
+    pub pretty: bool,
+    path: String,
+    today: Date,
+}
+
+/// Reads `name=true|false` from a query; anything else is refused by name.
+fn flag(query: Option<&str>, name: &str) -> Result<bool, AtlasError> {
+    let Some(q) = query else { return Ok(false) };
+    match url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == name) {
+        None => Ok(false),
+        Some((_, v)) if v.eq_ignore_ascii_case("true") => Ok(true),
+        Some((_, v)) if v.eq_ignore_ascii_case("false") => Ok(false),
+        Some(_) => Err(AtlasError::invalid_query(name)),
+    }
+}
+
+impl FromRequestParts<AppState> for Atlas {
+    type Rejection = AtlasError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, AtlasError> {
+        let uri = parts
+            .uri
+            .path_and_query()
+            .map_or_else(|| parts.uri.path().to_owned(), |p| p.as_str().to_owned());
+        let auth = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .map(|v| v.as_bytes());
+        let actor = app
+            .auth
+            .authenticate_atlas(parts.method.as_str(), &uri, auth)
+            .await
+            .map_err(|e| AtlasError::unauthenticated(app, e))?;
+        let query = parts.uri.query();
+        Ok(Atlas {
+            actor,
+            accept: parts
+                .headers
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            envelope: flag(query, "envelope")?,
+            pretty: flag(query, "pretty")?,
+            path: parts.uri.path().trim_start_matches('/').to_owned(),
+            today: app.core.clock.now().date(),
+        })
+    }
+}
+
+impl Atlas {
+    /// The version this request gets: the newest of `versions` on or before the date its
+    /// `Accept` names. No versioned `Accept`, an unknown date, or a date before every version:
+    /// 406. A version past its sunset: 410.
+    pub fn version(&self, versions: &[Version]) -> Result<Version, AtlasError> {
+        let requested = self
+            .accept
+            .as_deref()
+            .into_iter()
+            .flat_map(|a| a.split(','))
+            .filter_map(|m| {
+                let m = m.split(';').next()?.trim();
+                m.strip_prefix("application/vnd.atlas.")?
+                    .strip_suffix("+json")
+            })
+            .find(|d| API_VERSIONS.contains(d))
+            .ok_or_else(AtlasError::invalid_version)?;
+        let v = versions
+            .iter()
+            .filter(|v| v.date <= requested)
+            .max_by_key(|v| v.date)
+            .copied()
+            .ok_or_else(AtlasError::invalid_version)?;
+        if let Some(d) = v.deprecated
+            && self.today >= d.sunset
+        {
+            return Err(AtlasError::new(
+                StatusCode::GONE,
+                "VERSION_GONE",
+                format!(
+                    "Version {} of {} is no longer available.",
+                    v.date, self.path
+                ),
+                vec![json!(v.date), json!(self.path)],
+            ));
+        }
+        Ok(v)
+    }
+
+    /// A success: `body` as the resolved version's media type (keys sorted, compact unless
+    /// `pretty`), wrapped when `envelope` asks (then always HTTP 200, since clients that ask
+    /// for it cannot read the status).
+    pub fn reply(&self, v: Version, status: StatusCode, body: Option<Value>) -> Response {
+        let mut headers = HeaderMap::new();
+        let ct = format!("application/vnd.atlas.{}+json;charset=utf-8", v.date);
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_str(&ct).expect("ASCII"),
+        );
+        if let Some(d) = v.deprecated {
+            headers.insert("deprecation", HeaderValue::from_static(d.since));
+            let sunset = http_date(d.sunset);
+            headers.insert("sunset", HeaderValue::from_str(&sunset).expect("ASCII"));
+        }
+        let (status, body) = match (self.envelope, body) {
+            (true, Some(Value::Object(mut m))) if m.contains_key("results") => {
+                m.insert("status".into(), json!(status.as_u16()));
+                (StatusCode::OK, Some(Value::Object(m)))
+            }
+            (true, b) => (
+                StatusCode::OK,
+                Some(json!({"content": b, "status": status.as_u16()})),
+            ),
+            (false, b) => (status, b),
+        };
+        let text = body.map(|b| to_text(&sorted(b), self.pretty));
+        (status, headers, text.map_or_else(Body::empty, Body::from)).into_response()
+    }
+}
+
+/// Object keys in alphabetical order, at every depth (what Atlas sends).
+pub fn sorted(v: Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut entries: Vec<(String, Value)> = m.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        Value::Array(a) => Value::Array(a.into_iter().map(sorted).collect()),
+        other => other,
+    }
+}
+
+fn to_text(v: &Value, pretty: bool) -> String {
+    if pretty {
+        let mut out = String::new();
+        jackson(v, 0, &mut out);
+        out
+    } else {
+        v.to_string()
+    }
+}
+
+/// Jackson's default pretty printer, which Atlas uses: objects one key per line indented by two
+/// spaces with `"key" : value`, arrays on one line as `[ a, b ]` (objects inside them open on
+/// the same line), empty ones as `{ }` and `[ ]`.
+fn jackson(v: &Value, depth: usize, out: &mut String) {
+    match v {
+        Value::Object(m) if m.is_empty() => out.push_str("{ }"),
+        Value::Object(m) => {
+            out.push('{');
+            for (i, (k, v)) in m.iter().enumerate() {
+                out.push_str(if i == 0 { "\n" } else { ",\n" });
+                out.push_str(&"  ".repeat(depth + 1));
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push_str(" : ");
+                jackson(v, depth + 1, out);
+            }
+            out.push('\n');
+            out.push_str(&"  ".repeat(depth));
+            out.push('}');
+        }
+        Value::Array(a) if a.is_empty() => out.push_str("[ ]"),
+        Value::Array(a) => {
+            out.push_str("[ ");
+            for (i, v) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                jackson(v, depth, out);
+            }
+            out.push_str(" ]");
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+/// An Atlas `ApiError`, sent as `application/json` with `X-Error-Code` (boxed: errors are rare
+/// and results carrying them should stay small).
+#[derive(Debug)]
+pub struct AtlasError(Box<Problem>);
+
+#[derive(Debug)]
+struct Problem {
+    status: StatusCode,
+    code: &'static str,
+    detail: String,
+    parameters: Vec<Value>,
+    bad_fields: Vec<(String, String)>,
+    /// Set on 401: a fresh Digest challenge, and its exact pretty body.
+    challenge: Option<String>,
+    retry_after: Option<u64>,
+}
+
+impl AtlasError {
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        detail: impl Into<String>,
+        parameters: Vec<Value>,
+    ) -> AtlasError {
+        AtlasError(Box::new(Problem {
+            status,
+            code,
+            detail: detail.into(),
+            parameters,
+            bad_fields: Vec::new(),
+            challenge: None,
+            retry_after: None,
+        }))
+    }
+
+    fn invalid_version() -> AtlasError {
+        AtlasError::new(
+            StatusCode::NOT_ACCEPTABLE,
+            "INVALID_VERSION_DATE",
+            "Invalid accept header or version date.",
+            vec![],
+        )
+    }
+
+    fn invalid_query(name: &str) -> AtlasError {
+        AtlasError::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_QUERY_PARAMETER",
+            format!("Invalid query parameter {name} specified."),
+            vec![json!(name)],
+        )
+    }
+
+    pub fn invalid_attribute(name: &str) -> AtlasError {
+        let mut e = AtlasError::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_ATTRIBUTE",
+            format!("Invalid attribute {name} specified."),
+            vec![json!(name)],
+        );
+        e.0.bad_fields = vec![(
+            name.to_owned(),
+            format!("Invalid attribute {name} specified."),
+        )];
+        e
+    }
+
+    pub fn missing_attribute(name: &str) -> AtlasError {
+        AtlasError::new(
+            StatusCode::BAD_REQUEST,
+            "MISSING_ATTRIBUTE",
+            format!("The required attribute {name} was not specified."),
+            vec![json!(name)],
+        )
+    }
+
+    pub fn invalid_json() -> AtlasError {
+        AtlasError::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_JSON",
+            "Received JSON does not match expected format.",
+            vec![],
+        )
+    }
+
+    pub fn resource_not_found(what: String) -> AtlasError {
+        AtlasError::new(
+            StatusCode::NOT_FOUND,
+            "RESOURCE_NOT_FOUND",
+            format!("Cannot find resource {what}."),
+            vec![json!(what)],
+        )
+    }
+
+    /// 401 with a fresh challenge: every unauthenticated request gets one (the Go client asks
+    /// anew each time). A stale nonce says `stale=true` so the client retries at once.
+    fn unauthenticated(app: &AppState, e: AuthError) -> AtlasError {
+        if let AuthError::Internal(e) = e {
+            return AtlasError::from(CoreError::Internal(e));
+        }
+        let now = app.core.clock.now().unix_timestamp();
+        let nonce = digest::new_nonce(&app.core.crypto, now);
+        let stale = matches!(e, AuthError::StaleNonce);
+        let mut err = AtlasError::new(
+            StatusCode::UNAUTHORIZED,
+            "UNEXPECTED_ERROR",
+            "You are not authorized for this resource.",
+            vec![],
+        );
+        err.0.challenge = Some(digest::challenge(&nonce, app.digest_algorithm, stale));
+        err
+    }
+}
+
+impl From<CoreError> for AtlasError {
+    fn from(e: CoreError) -> Self {
+        let s = StatusCode::BAD_REQUEST;
+        match e {
+            CoreError::NotFound => AtlasError::resource_not_found("requested".into()),
+            // Atlas answers a caller without the role 401 USER_UNAUTHORIZED (no challenge: the
+            // credentials were fine).
+            CoreError::Forbidden(why) => AtlasError::new(
+                StatusCode::UNAUTHORIZED,
+                "USER_UNAUTHORIZED",
+                format!("Current user is not authorized to perform this action ({why})."),
+                vec![],
+            ),
+            CoreError::Invalid { field, message } => {
+                let mut err = AtlasError::new(
+                    s,
+                    "INVALID_ATTRIBUTE",
+                    format!("Invalid attribute {field} specified: {message}."),
+                    vec![json!(field)],
+                );
+                err.0.bad_fields = vec![(field.to_owned(), message)];
+                err
+            }
+            CoreError::Password(p) => {
+                AtlasError::new(s, "INVALID_ATTRIBUTE", p.to_string(), vec![])
+            }
+            CoreError::Conflict(Conflict::AlreadyInvited) => AtlasError::new(
+                StatusCode::CONFLICT,
+                "USER_ALREADY_EXISTS",
+                "A pending invitation for this username already exists.",
+                vec![],
+            ),
+            CoreError::Conflict(Conflict::AlreadyMember | Conflict::EmailTaken) => AtlasError::new(
+                StatusCode::CONFLICT,
+                "USER_ALREADY_EXISTS",
+                "A user with this username already exists in the organization.",
+                vec![],
+            ),
+            CoreError::Conflict(Conflict::LastOwner) => AtlasError::new(
+                StatusCode::FORBIDDEN,
+                "CANNOT_DEMOTE_LAST_ORG_OWNER",
+                "Cannot demote the last owner of the organization.",
+                vec![],
+            ),
+            CoreError::Conflict(Conflict::WrongState) => AtlasError::new(
+                StatusCode::CONFLICT,
+                "CONFLICT",
+                "The resource is not in a state that allows this request.",
+                vec![],
+            ),
+            CoreError::InvitationEnded(_) => AtlasError::new(
+                s,
+                "INVALID_INVITATION_ID",
+                "The invitation you tried to delete does not exist or has already been accepted.",
+                vec![],
+            ),
+            CoreError::RateLimited { retry_after_secs } => {
+                let mut err = AtlasError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "RATE_LIMITED",
+                    "Too many requests; try again later.",
+                    vec![],
+                );
+                err.0.retry_after = Some(retry_after_secs.max(1));
+                err
+            }
+            CoreError::WrongRecipient
+            | CoreError::Unverified
+            | CoreError::SignupClosed
+            | CoreError::BadCredentials => AtlasError::new(
+                StatusCode::FORBIDDEN,
+                "USER_UNAUTHORIZED",
+                e.to_string(),
+                vec![],
+            ),
+            CoreError::Internal(e) => {
+                let id = crate::core::ids::new_id(time::OffsetDateTime::now_utc());
+                tracing::error!(error.id = %id, error = %e, "internal error");
+                AtlasError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "UNEXPECTED_ERROR",
+                    format!("Unexpected error. Reference: {id}."),
+                    vec![],
+                )
+            }
+        }
+    }
+}
+
+impl IntoResponse for AtlasError {
+    fn into_response(self) -> Response {
+        let p = *self.0;
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        headers.insert("x-error-code", HeaderValue::from_static(p.code));
+        let reason = p.status.canonical_reason().unwrap_or("");
+        let text = if let Some(challenge) = &p.challenge {
+            if let Ok(v) = HeaderValue::from_str(challenge) {
+                headers.insert(header::WWW_AUTHENTICATE, v);
+            }
+            // Byte for byte what Atlas answers (pretty, and in this key order).
+            format!(
+                "{{\n  \"error\" : {},\n  \"reason\" : \"{reason}\",\n  \"detail\" : {},\n  \"errorCode\" : \"{}\"\n}}",
+                p.status.as_u16(),
+                Value::String(p.detail),
+                p.code
+            )
+        } else {
+            let mut body = Map::new();
+            if !p.bad_fields.is_empty() {
+                let fields: Vec<Value> = p
+                    .bad_fields
+                    .iter()
+                    .map(|(f, d)| json!({"description": d, "field": f}))
+                    .collect();
+                body.insert("badRequestDetail".into(), json!({"fields": fields}));
+            }
+            body.insert("detail".into(), json!(p.detail));
+            body.insert("error".into(), json!(p.status.as_u16()));
+            body.insert("errorCode".into(), json!(p.code));
+            body.insert("parameters".into(), Value::Array(p.parameters));
+            body.insert("reason".into(), json!(reason));
+            Value::Object(body).to_string()
+        };
+        if let Some(secs) = p.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        (p.status, headers, text).into_response()
+    }
+}
+
+/// A JSON body. Unknown fields are rejected by name (`INVALID_ATTRIBUTE`), missing required ones
+/// named too (`MISSING_ATTRIBUTE`); anything else unreadable is `INVALID_JSON`.
+pub struct AtlasBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AtlasBody<T> {
+    type Rejection = AtlasError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AtlasError> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                AtlasError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "REQUEST_TOO_LARGE",
+                    "The request body is too large.",
+                    vec![],
+                )
+            } else {
+                AtlasError::invalid_json()
+            }
+        })?;
+        serde_json::from_slice(&bytes).map(AtlasBody).map_err(|e| {
+            let msg = e.to_string();
+            let named = |prefix: &str| {
+                msg.strip_prefix(prefix)
+                    .and_then(|r| r.split('`').next())
+                    .map(str::to_owned)
+            };
+            if let Some(f) = named("unknown field `") {
+                AtlasError::invalid_attribute(&f)
+            } else if let Some(f) = named("missing field `") {
+                AtlasError::missing_attribute(&f)
+            } else {
+                AtlasError::invalid_json()
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pretty_output_is_jacksons_default_printer() {
+        let v = sorted(
+            json!({"parameters": ["/x"], "error": 404, "nested": [{"b": 1, "a": []}], "e": {}}),
+        );
+        assert_eq!(
+            to_text(&v, true),
+            "{\n  \"e\" : { },\n  \"error\" : 404,\n  \"nested\" : [ {\n    \"a\" : [ ],\n    \"b\" : 1\n  } ],\n  \"parameters\" : [ \"/x\" ]\n}"
+        );
+        assert_eq!(
+            to_text(&v, false),
+            r#"{"e":{},"error":404,"nested":[{"a":[],"b":1}],"parameters":["/x"]}"#
+        );
+    }
+
+    #[test]
+    fn sunset_dates_are_written_as_atlas_writes_them() {
+        assert_eq!(
+            http_date(time::macros::date!(2027 - 07 - 01)),
+            "Thu, 1 Jul 2027 00:00:00 GMT"
+        );
+    }
+}
