@@ -47,7 +47,10 @@ impl MemberFilter {
 /// A change to a membership; `None` leaves a field as it is.
 #[derive(Debug, Default, Clone)]
 pub struct MemberChange {
+    /// SOLAPI's one visible role, replacing OWNER/DEVELOPER/MEMBER and keeping the others.
     pub role: Option<Role>,
+    /// The whole set, replaced (Atlas); takes precedence over `role`.
+    pub roles: Option<Roles>,
     pub name: Option<String>,
 }
 
@@ -327,7 +330,7 @@ impl Core {
         access.require_active_org()?;
         let is_self = actor.user.as_ref().is_some_and(|u| u.id == member_id);
         let is_owner = access.roles.allows(Permission::ManageOrganization);
-        if change.role.is_some() && !is_owner {
+        if (change.role.is_some() || change.roles.is_some()) && !is_owner {
             return Err(CoreError::Forbidden("only an owner changes roles"));
         }
         if !is_owner && !is_self {
@@ -344,9 +347,19 @@ impl Core {
         let current = store::orgs::member(&mut *tx, org_id, member_id)
             .await?
             .ok_or(CoreError::NotFound)?;
-        let roles = change
-            .role
-            .map(|r| with_solapi_role(&Roles::from_stored(&current.roles), r).to_stored());
+        if change.roles.as_ref().is_some_and(Roles::is_empty) {
+            return Err(CoreError::invalid(
+                "roles",
+                "a member keeps at least one role",
+            ));
+        }
+        let roles = match (&change.roles, change.role) {
+            (Some(set), _) => Some(set.to_stored()),
+            (None, Some(r)) => {
+                Some(with_solapi_role(&Roles::from_stored(&current.roles), r).to_stored())
+            }
+            (None, None) => None,
+        };
         store::orgs::update_membership(
             &mut *tx,
             org_id,

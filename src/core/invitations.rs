@@ -517,6 +517,20 @@ impl Core {
         })
     }
 
+    /// Every invitation of `org_id` ever made, oldest first, for its members (Atlas lists
+    /// pending, expired and declined invitees as organization users to every member).
+    pub async fn all_org_invitations(
+        &self,
+        actor: &Actor,
+        org_id: &str,
+    ) -> CoreResult<Vec<InvitationDetail>> {
+        actor.require_status(user_status::MAY_READ)?;
+        self.access(actor, org_id)
+            .await?
+            .require(Permission::ReadOrganization)?;
+        Ok(store::invitations::all_details_of_org(&self.db, org_id).await?)
+    }
+
     /// A pending invitation of `org_id`, for its owners. Ended, unknown and other
     /// organizations' invitations are all `NotFound` (Terraform reads a 404 as "accepted or
     /// deleted").

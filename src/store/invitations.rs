@@ -328,6 +328,17 @@ pub async fn pending_details_of_org(
     detail_list(db, query).await
 }
 
+/// Every invitation of an organization, whatever its state, oldest first (the first 10,000).
+pub async fn all_details_of_org(
+    db: &super::Db,
+    org_id: &str,
+) -> Result<Vec<InvitationDetail>, sqlx::Error> {
+    let select = detail_select("WHERE i.org_id = $1 ORDER BY i.created_at, i.id LIMIT 10000");
+    let sql = db.json_array_sql(&select, detail_names());
+    let query = sqlx::query_scalar(AssertSqlSafe(sql)).bind(org_id);
+    detail_list(db, query).await
+}
+
 /// Pending, unexpired invitations addressed to an e-mail, across organizations.
 pub async fn pending_details_for_email(
     db: &super::Db,

@@ -64,6 +64,21 @@ impl<'a> Atlas<'a> {
         Atlas::with_key(app, &app.owner.api_key, &app.owner.api_secret)
     }
 
+    /// A DEVELOPER member's own API key (it acts as them).
+    pub async fn developer(app: &'a TestApp) -> Atlas<'a> {
+        let (member, _) = app.join("dev@example.com", "DEVELOPER").await;
+        let path = format!("/usher/v1/accounts/{}/api-keys", app.owner.org_id);
+        let key = app
+            .post(&path, &member, json!({"description": "dev"}))
+            .await;
+        let key = key.assert_ok();
+        Atlas::with_key(
+            app,
+            key["apiKey"].as_str().unwrap(),
+            key["apiSecret"].as_str().unwrap(),
+        )
+    }
+
     pub fn with_key(app: &'a TestApp, key: &str, secret: &str) -> Atlas<'a> {
         Atlas {
             app,
@@ -522,20 +537,7 @@ async fn bad_requests_are_named_and_change_nothing() {
 #[tokio::test]
 async fn only_owners_manage_invitations() {
     let app = TestApp::spawn().await;
-    let (member, _) = app.join("dev@example.com", "DEVELOPER").await;
-    let key = app
-        .post(
-            &format!("/usher/v1/accounts/{}/api-keys", app.owner.org_id),
-            &member,
-            json!({"description": "dev"}),
-        )
-        .await;
-    let key = key.assert_ok();
-    let dev = Atlas::with_key(
-        &app,
-        key["apiKey"].as_str().unwrap(),
-        key["apiSecret"].as_str().unwrap(),
-    );
+    let dev = Atlas::developer(&app).await;
     dev.get(&invites(&app))
         .await
         .assert_error(401, "USER_UNAUTHORIZED");

@@ -27,7 +27,7 @@ pub fn org_role_name(r: Role) -> &'static str {
     }
 }
 
-fn org_role(name: &str) -> Option<Role> {
+pub fn org_role(name: &str) -> Option<Role> {
     Role::ALL
         .into_iter()
         .filter(|r| *r != Role::Developer)
@@ -39,7 +39,7 @@ pub fn seconds(ts: &str) -> String {
     format!("{}Z", &ts[..ts.len().min(19)])
 }
 
-fn org_roles(stored: &str) -> Vec<&'static str> {
+pub fn org_roles(stored: &str) -> Vec<&'static str> {
     let mut names: Vec<&'static str> = Roles::from_stored(stored)
         .iter()
         .map(org_role_name)
@@ -68,7 +68,7 @@ fn view(d: &InvitationDetail) -> Value {
     v
 }
 
-fn check_org_id(org_id: &str) -> Result<(), AtlasError> {
+pub fn check_org_id(org_id: &str) -> Result<(), AtlasError> {
     if ids::is_id(org_id) {
         Ok(())
     } else {
@@ -82,7 +82,7 @@ fn check_org_id(org_id: &str) -> Result<(), AtlasError> {
 }
 
 /// The organization's "not found" in Atlas words (unknown, or not the caller's).
-fn org_error(org_id: &str) -> impl Fn(CoreError) -> AtlasError + '_ {
+pub fn org_error(org_id: &str) -> impl Fn(CoreError) -> AtlasError + '_ {
     move |e| match e {
         CoreError::NotFound => AtlasError::new(
             StatusCode::NOT_FOUND,
@@ -127,7 +127,7 @@ pub struct InvitationUpdateRequest {
 
 /// Roles by Atlas name; `None` when not given. Teams and projects named in the request must
 /// exist in the organization: usher has neither yet, so any id is unknown.
-fn checked_roles(
+pub fn checked_roles(
     org_id: &str,
     roles: Option<&[String]>,
     team_ids: Option<&[String]>,
@@ -222,9 +222,24 @@ pub async fn create(
     check_org_id(&org_id)?;
     let (username, roles) = b.checked(&org_id)?;
     let roles = roles.ok_or_else(|| AtlasError::missing_attribute("roles"))?;
-    let sent = app
+    let sent = invite(&app, &atlas, &org_id, &username, roles).await?;
+    let d = app
         .core
-        .invite(&atlas.actor, &org_id, &username, roles)
+        .org_invitation(&atlas.actor, &org_id, &sent.invitation.id)
+        .await?;
+    Ok(atlas.reply(v, StatusCode::OK, Some(view(&d))))
+}
+
+/// Invites `username` into `org_id`, in this dialect's words when it fails.
+pub async fn invite(
+    app: &AppState,
+    atlas: &Atlas,
+    org_id: &str,
+    username: &str,
+    roles: Roles,
+) -> Result<crate::core::invitations::Sent, AtlasError> {
+    app.core
+        .invite(&atlas.actor, org_id, username, roles)
         .await
         .map_err(|e| match e {
             CoreError::Invalid { field: "email", .. } => AtlasError::new(
@@ -233,13 +248,8 @@ pub async fn create(
                 "An invalid email address was specified.",
                 vec![json!(username)],
             ),
-            other => org_error(&org_id)(other),
-        })?;
-    let d = app
-        .core
-        .org_invitation(&atlas.actor, &org_id, &sent.invitation.id)
-        .await?;
-    Ok(atlas.reply(v, StatusCode::OK, Some(view(&d))))
+            other => org_error(org_id)(other),
+        })
 }
 
 /// `GET /orgs/{orgId}/invites/{invitationId}`: a pending invitation; accepted, cancelled,

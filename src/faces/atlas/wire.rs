@@ -50,14 +50,22 @@ fn http_date(d: Date) -> String {
     format!("{weekday}, {} {month} {} 00:00:00 GMT", d.day(), d.year())
 }
 
-/// The legacy invitation operations: one version, deprecated, sunset on 2027-07-01.
-pub const LEGACY_ORG_INVITES: &[Version] = &[Version {
+/// 2023-01-01 of the invitation and user operations, deprecated when 2025-02-19 came.
+pub const V2023_DEPRECATED: Version = Version {
     date: "2023-01-01",
     deprecated: Some(Deprecated {
         since: "Wed, 19 Feb 2025 00:00:00 GMT",
         sunset: time::macros::date!(2027 - 07 - 01),
     }),
-}];
+};
+
+pub const V2025: Version = Version {
+    date: "2025-02-19",
+    deprecated: None,
+};
+
+/// The legacy invitation operations: one version, deprecated, sunset on 2027-07-01.
+pub const LEGACY_ORG_INVITES: &[Version] = &[V2023_DEPRECATED];
 
 /// What the request asked for and how the answer is to be written.
 pub struct Atlas {

@@ -202,6 +202,7 @@ impl MemberChangeBody {
     fn into_change(self) -> Result<MemberChange, ApiError> {
         Ok(MemberChange {
             role: self.role.as_deref().map(parse_role).transpose()?,
+            roles: None,
             name: self.name,
         })
     }

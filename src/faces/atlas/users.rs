@@ -1,0 +1,615 @@
+//! MongoDB Cloud Users of an organization (`/orgs/{orgId}/users`): active members and pending
+//! invitees in one list. A pending user is its invitation (same id), so it is visible, updatable
+//! and removable through this API, the legacy invitations and the SOLAPI face alike.
+//!
+//! Versions: 2025-02-19 (pending and active users); 2023-01-01 of list, remove and the
+//! deprecated `PUT …/roles` (active users only).
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::invites::{check_org_id, checked_roles, org_error, org_role_name, org_roles, seconds};
+use super::wire::{Atlas, AtlasBody, AtlasError, V2023_DEPRECATED, V2025, Version};
+use crate::core::accounts::MemberChange;
+use crate::core::invitations::effective_state;
+use crate::core::roles::Roles;
+use crate::core::{CoreError, email, ids};
+use crate::faces::AppState;
+use crate::store::invitations::InvitationDetail;
+use crate::store::rows::MemberRow;
+
+const LIST: &[Version] = &[V2023_DEPRECATED, V2025];
+const CURRENT: &[Version] = &[V2025];
+const REMOVE: &[Version] = &[V2023_DEPRECATED, V2025];
+const PUT_ROLES: &[Version] = &[V2023_DEPRECATED];
+
+/// One organization user: a member, or the newest invitation of an address that is not one.
+enum OrgUser {
+    Active(MemberRow),
+    Invited(Box<InvitationDetail>, &'static str),
+}
+
+impl OrgUser {
+    fn id(&self) -> &str {
+        match self {
+            OrgUser::Active(m) => &m.user_id,
+            OrgUser::Invited(d, _) => &d.invitation.id,
+        }
+    }
+
+    fn status(&self) -> &'static str {
+        match self {
+            OrgUser::Active(_) => "ACTIVE",
+            OrgUser::Invited(_, s) => s,
+        }
+    }
+
+    fn username(&self) -> &str {
+        match self {
+            OrgUser::Active(m) => &m.email,
+            OrgUser::Invited(d, _) => &d.invitation.email,
+        }
+    }
+
+    fn roles(&self) -> &str {
+        match self {
+            OrgUser::Active(m) => &m.roles,
+            OrgUser::Invited(d, _) => &d.invitation.roles,
+        }
+    }
+
+    /// `OrgActiveUserResponse` or `OrgPendingUserResponse` (2025-02-19).
+    fn view(&self) -> Value {
+        let roles = json!({"groupRoleAssignments": [], "orgRoles": org_roles(self.roles())});
+        match self {
+            OrgUser::Active(m) => {
+                let (first, last) = split_name(&m.name);
+                json!({
+                    "createdAt": seconds(&m.created_at),
+                    "firstName": first,
+                    "id": m.user_id,
+                    "lastName": last,
+                    "mobileNumber": null,
+                    "orgMembershipStatus": "ACTIVE",
+                    "roles": roles,
+                    "teamIds": [],
+                    "username": m.email,
+                })
+            }
+            OrgUser::Invited(d, status) => {
+                let i = &d.invitation;
+                let expires = (*status != "INVITATION_REJECTED").then(|| seconds(&i.expires_at));
+                let mut v = json!({
+                    "id": i.id,
+                    "invitationCreatedAt": seconds(&i.created_at),
+                    "invitationExpiresAt": expires,
+                    "orgMembershipStatus": status,
+                    "roles": roles,
+                    "teamIds": [],
+                    "username": i.email,
+                });
+                if let Some(inviter) = &d.inviter_email {
+                    v["inviterUsername"] = json!(inviter);
+                }
+                v
+            }
+        }
+    }
+}
+
+/// usher keeps one name; Atlas has two. The first word is the first name.
+fn split_name(name: &str) -> (&str, &str) {
+    let name = name.trim();
+    name.split_once(' ')
+        .map_or((name, ""), |(f, l)| (f, l.trim_start()))
+}
+
+/// `CloudAppUser` (2023-01-01: active users only).
+fn app_user_view(m: &MemberRow) -> Value {
+    let (first, last) = split_name(&m.name);
+    let roles: Vec<Value> = org_roles(&m.roles)
+        .into_iter()
+        .map(|r| json!({"orgId": m.org_id, "roleName": r}))
+        .collect();
+    json!({
+        "createdAt": seconds(&m.created_at),
+        "emailAddress": m.email,
+        "firstName": first,
+        "id": m.user_id,
+        "lastName": last,
+        "mobileNumber": null,
+        "roles": roles,
+        "teamIds": [],
+        "username": m.email,
+    })
+}
+
+/// Members first (oldest first), then the newest invitation of each address that is not a
+/// member, if it is pending, expired or declined. A newer invitation replaces an expired or
+/// declined one; a cancelled or accepted newest invitation shows nothing.
+async fn org_users(
+    app: &AppState,
+    atlas: &Atlas,
+    org_id: &str,
+) -> Result<Vec<OrgUser>, AtlasError> {
+    let (members, _) = app
+        .core
+        .list_members(&atlas.actor, org_id, &Default::default(), None, usize::MAX)
+        .await
+        .map_err(org_error(org_id))?;
+    let invitations = app
+        .core
+        .all_org_invitations(&atlas.actor, org_id)
+        .await
+        .map_err(org_error(org_id))?;
+    let member_emails: std::collections::HashSet<String> =
+        members.iter().map(|m| email::normalize(&m.email)).collect();
+    let mut newest: HashMap<String, InvitationDetail> = HashMap::new();
+    for d in invitations {
+        newest.insert(email::normalize(&d.invitation.email), d);
+    }
+    let now = app.core.now_ts();
+    let mut invited: Vec<OrgUser> = newest
+        .into_iter()
+        .filter(|(e, _)| !member_emails.contains(e))
+        .filter_map(|(_, d)| {
+            let status = match effective_state(&d.invitation, &now) {
+                "PENDING" => "PENDING",
+                "EXPIRED" => "INVITATION_EXPIRED",
+                "REJECTED" => "INVITATION_REJECTED",
+                _ => return None,
+            };
+            Some(OrgUser::Invited(Box::new(d), status))
+        })
+        .collect();
+    invited.sort_by(|a, b| match (a, b) {
+        (OrgUser::Invited(x, _), OrgUser::Invited(y, _)) => {
+            (&x.invitation.created_at, &x.invitation.id)
+                .cmp(&(&y.invitation.created_at, &y.invitation.id))
+        }
+        _ => std::cmp::Ordering::Equal,
+    });
+    let mut all: Vec<OrgUser> = members.into_iter().map(OrgUser::Active).collect();
+    all.extend(invited);
+    Ok(all)
+}
+
+async fn find_user(
+    app: &AppState,
+    atlas: &Atlas,
+    org_id: &str,
+    id: &str,
+) -> Result<OrgUser, AtlasError> {
+    check_org_id(org_id)?;
+    let users = org_users(app, atlas, org_id).await?;
+    users
+        .into_iter()
+        .find(|u| u.id() == id)
+        .ok_or_else(|| user_not_found(id))
+}
+
+fn user_not_found(id: &str) -> AtlasError {
+    AtlasError::new(
+        StatusCode::NOT_FOUND,
+        "USER_NOT_FOUND",
+        format!("No user with ID {id} exists."),
+        vec![json!(id)],
+    )
+}
+
+/// The query of the list, parsed strictly: an unusable value is named, not ignored.
+struct ListQuery {
+    page_num: usize,
+    items_per_page: usize,
+    include_count: bool,
+    username: Option<String>,
+    statuses: Vec<String>,
+}
+
+fn bad_query(name: &str) -> AtlasError {
+    AtlasError::new(
+        StatusCode::BAD_REQUEST,
+        "INVALID_QUERY_PARAMETER",
+        format!("Invalid query parameter {name} specified."),
+        vec![json!(name)],
+    )
+}
+
+const STATUSES: [&str; 4] = [
+    "PENDING",
+    "ACTIVE",
+    "INVITATION_EXPIRED",
+    "INVITATION_REJECTED",
+];
+
+fn list_query(query: Option<&str>) -> Result<ListQuery, AtlasError> {
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .into_owned()
+        .collect();
+    let one = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let number = |name: &str, default: usize, max: usize| -> Result<usize, AtlasError> {
+        match one(name) {
+            None => Ok(default),
+            Some(v) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| bad_query(name)),
+        }
+    };
+    let include_count = match one("includeCount") {
+        None => true,
+        Some(v) if v.eq_ignore_ascii_case("true") => true,
+        Some(v) if v.eq_ignore_ascii_case("false") => false,
+        Some(_) => return Err(bad_query("includeCount")),
+    };
+    let many: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "orgMembershipStatuses")
+        .flat_map(|(_, v)| v.split(',').map(str::to_owned).collect::<Vec<_>>())
+        .collect();
+    let single = one("orgMembershipStatus").map(str::to_owned);
+    if single.is_some() && !many.is_empty() {
+        return Err(bad_query("orgMembershipStatuses"));
+    }
+    if many.len() > 4 {
+        return Err(bad_query("orgMembershipStatuses"));
+    }
+    let statuses: Vec<String> = match single {
+        Some(s) => vec![s],
+        None if many.is_empty() => vec!["ACTIVE".into(), "PENDING".into()],
+        None => many,
+    };
+    if statuses.iter().any(|s| !STATUSES.contains(&s.as_str())) {
+        return Err(bad_query("orgMembershipStatuses"));
+    }
+    Ok(ListQuery {
+        page_num: number("pageNum", 1, usize::MAX)?,
+        items_per_page: number("itemsPerPage", 100, 500)?,
+        include_count,
+        username: one("username").map(email::normalize),
+        statuses,
+    })
+}
+
+/// The request's query string, whatever it holds (read by `list_query`).
+pub struct RawQuery(Option<String>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RawQuery {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(RawQuery(parts.uri.query().map(str::to_owned)))
+    }
+}
+
+/// `GET /orgs/{orgId}/users`: paginated; `links` with `self`, and `next`/`previous` where they
+/// exist; `totalCount` unless `includeCount=false`.
+pub async fn list(
+    State(app): State<AppState>,
+    atlas: Atlas,
+    Path(org_id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AtlasError> {
+    let v = atlas.version(LIST)?;
+    check_org_id(&org_id)?;
+    let q = list_query(query.as_deref())?;
+    let users = org_users(&app, &atlas, &org_id).await?;
+    let legacy = v.date == V2023_DEPRECATED.date;
+    let matching: Vec<&OrgUser> = users
+        .iter()
+        .filter(|u| {
+            if legacy {
+                u.status() == "ACTIVE"
+            } else {
+                q.statuses.iter().any(|s| s == u.status())
+            }
+        })
+        .filter(|u| {
+            q.username
+                .as_ref()
+                .is_none_or(|n| *n == email::normalize(u.username()))
+        })
+        .collect();
+    let start = (q.page_num - 1).saturating_mul(q.items_per_page);
+    let page: Vec<Value> = matching
+        .iter()
+        .skip(start)
+        .take(q.items_per_page)
+        .map(|u| match u {
+            OrgUser::Active(m) if legacy => app_user_view(m),
+            u => u.view(),
+        })
+        .collect();
+    let base = &app.core.settings.links.api_base;
+    let link = |page_num: usize, rel: &str| {
+        json!({
+            "href": format!(
+                "{base}/api/atlas/v2/orgs/{org_id}/users?includeCount={}&pageNum={page_num}&itemsPerPage={}",
+                q.include_count, q.items_per_page
+            ),
+            "rel": rel,
+        })
+    };
+    let mut links = vec![link(q.page_num, "self")];
+    if start + q.items_per_page < matching.len() {
+        links.push(link(q.page_num + 1, "next"));
+    }
+    if q.page_num > 1 {
+        links.push(link(q.page_num - 1, "previous"));
+    }
+    let mut body = json!({"links": links, "results": page});
+    if q.include_count {
+        body["totalCount"] = json!(matching.len());
+    }
+    Ok(atlas.reply(v, StatusCode::OK, Some(body)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GroupRoles {
+    group_id: Option<String>,
+    #[allow(dead_code)] // validated once projects exist
+    group_roles: Option<Vec<String>>,
+}
+
+/// `OrgUserRolesRequest`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RolesRequest {
+    org_roles: Option<Vec<String>>,
+    group_role_assignments: Option<Vec<GroupRoles>>,
+}
+
+impl RolesRequest {
+    fn checked(&self, org_id: &str, team_ids: Option<&[String]>) -> Result<Roles, AtlasError> {
+        if let Some(g) = self
+            .group_role_assignments
+            .as_deref()
+            .and_then(<[GroupRoles]>::first)
+        {
+            let id = g.group_id.clone().unwrap_or_default();
+            return Err(AtlasError::new(
+                StatusCode::NOT_FOUND,
+                "GROUP_NOT_FOUND",
+                format!("No group with ID {id} exists."),
+                vec![json!(id)],
+            ));
+        }
+        let names = self
+            .org_roles
+            .as_deref()
+            .ok_or_else(|| AtlasError::missing_attribute("orgRoles"))?;
+        checked_roles(org_id, Some(names), team_ids, None)?
+            .ok_or_else(|| AtlasError::missing_attribute("orgRoles"))
+    }
+}
+
+/// `OrgUserRequest`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateRequest {
+    username: Option<String>,
+    roles: Option<RolesRequest>,
+    team_ids: Option<Vec<String>>,
+}
+
+/// `POST /orgs/{orgId}/users`: invites; 201 with the pending user. An address with a pending
+/// invitation or a membership is 409; an expired or declined one is replaced.
+pub async fn create(
+    State(app): State<AppState>,
+    atlas: Atlas,
+    Path(org_id): Path<String>,
+    AtlasBody(b): AtlasBody<CreateRequest>,
+) -> Result<Response, AtlasError> {
+    let v = atlas.version(CURRENT)?;
+    check_org_id(&org_id)?;
+    let username = b
+        .username
+        .ok_or_else(|| AtlasError::missing_attribute("username"))?;
+    let roles = b
+        .roles
+        .ok_or_else(|| AtlasError::missing_attribute("roles"))?
+        .checked(&org_id, b.team_ids.as_deref())?;
+    let sent = super::invites::invite(&app, &atlas, &org_id, &username, roles).await?;
+    let user = find_user(&app, &atlas, &org_id, &sent.invitation.id).await?;
+    Ok(atlas.reply(v, StatusCode::CREATED, Some(user.view())))
+}
+
+/// The `{userId}` segment: an id, or `{userId}:addRole` / `:removeRole` (same segment).
+fn plain_id(segment: &str) -> Result<&str, AtlasError> {
+    if ids::is_id(segment) {
+        Ok(segment)
+    } else {
+        Err(user_not_found(segment))
+    }
+}
+
+/// `GET /orgs/{orgId}/users/{userId}`
+pub async fn get_one(
+    State(app): State<AppState>,
+    atlas: Atlas,
+    Path((org_id, segment)): Path<(String, String)>,
+) -> Result<Response, AtlasError> {
+    let v = atlas.version(CURRENT)?;
+    let user = find_user(&app, &atlas, &org_id, plain_id(&segment)?).await?;
+    Ok(atlas.reply(v, StatusCode::OK, Some(user.view())))
+}
+
+/// Replaces a user's roles: a member's membership, or a pending invitation's.
+async fn set_roles(
+    app: &AppState,
+    atlas: &Atlas,
+    org_id: &str,
+    user: &OrgUser,
+    roles: Roles,
+) -> Result<OrgUser, AtlasError> {
+    match user {
+        OrgUser::Active(m) => {
+            let change = MemberChange {
+                roles: Some(roles),
+                ..MemberChange::default()
+            };
+            app.core
+                .update_member(&atlas.actor, org_id, &m.user_id, &change)
+                .await?;
+        }
+        OrgUser::Invited(d, "PENDING") => {
+            app.core
+                .set_invitation_roles(&atlas.actor, org_id, &d.invitation.id, roles)
+                .await?;
+        }
+        OrgUser::Invited(..) => {
+            return Err(CoreError::Conflict(crate::core::Conflict::WrongState).into());
+        }
+    }
+    find_user(app, atlas, org_id, user.id()).await
+}
+
+/// `OrgUserUpdateRequest`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateRequest {
+    roles: Option<RolesRequest>,
+    team_ids: Option<Vec<String>>,
+}
+
+/// `PATCH /orgs/{orgId}/users/{userId}`: only the fields given change.
+pub async fn update(
+    State(app): State<AppState>,
+    atlas: Atlas,
+    Path((org_id, segment)): Path<(String, String)>,
+    AtlasBody(b): AtlasBody<UpdateRequest>,
+) -> Result<Response, AtlasError> {
+    let v = atlas.version(CURRENT)?;
+    let user = find_user(&app, &atlas, &org_id, plain_id(&segment)?).await?;
+    let roles = b
+        .roles
+        .map(|r| r.checked(&org_id, b.team_ids.as_deref()))
+        .transpose()?;
+    if roles.is_none() {
+        checked_roles(&org_id, None, b.team_ids.as_deref(), None)?;
+    }
+    let user = match roles {
+        Some(r) => set_roles(&app, &atlas, &org_id, &user, r).await?,
+        None => user,
+    };
+    Ok(atlas.reply(v, StatusCode::OK, Some(user.view())))
+}
+
+/// `DELETE /orgs/{orgId}/users/{userId}`: removes a member, or cancels a pending invitation
+/// (2025-02-19; 2023-01-01 removes members only).
+pub async fn remove(
+    State(app): State<AppState>,
+    atlas: Atlas,
+    Path((org_id, segment)): Path<(String, String)>,
+) -> Result<Response, AtlasError> {
+    let v = atlas.version(REMOVE)?;
+    let id = plain_id(&segment)?;
+    let user = find_user(&app, &atlas, &org_id, id).await?;
+    match &user {
+        OrgUser::Active(m) => {
+            app.core
+                .remove_member(&atlas.actor, &org_id, &m.user_id)
+                .await?;
+        }
+        OrgUser::Invited(..) if v.date == V2023_DEPRECATED.date => return Err(user_not_found(id)),
+        OrgUser::Invited(d, _) => {
+            app.core
+                .cancel_org_invitation(&atlas.actor, &org_id, &d.invitation.id)
+                .await?;
+        }
+    }
+    Ok(atlas.reply(v, StatusCode::NO_CONTENT, None))
+}
+
+/// `AddOrRemoveOrgRole`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OneRole {
+    org_role: Option<String>,
+}
+
+/// `POST /orgs/{orgId}/users/{userId}:addRole` and `…:removeRole` (one path segment, which the
+/// router hands over whole).
+pub async fn add_or_remove_role(
+    State(app): State<AppState>,
+    atlas: Atlas,
+    Path((org_id, segment)): Path<(String, String)>,
+    AtlasBody(b): AtlasBody<OneRole>,
+) -> Result<Response, AtlasError> {
+    let v = atlas.version(CURRENT)?;
+    let (id, verb) = segment
+        .split_once(':')
+        .ok_or_else(|| user_not_found(&segment))?;
+    let adding = match verb {
+        "addRole" => true,
+        "removeRole" => false,
+        _ => return Err(user_not_found(&segment)),
+    };
+    let name = b
+        .org_role
+        .ok_or_else(|| AtlasError::missing_attribute("orgRole"))?;
+    let role = checked_roles(&org_id, Some(std::slice::from_ref(&name)), None, None)?
+        .and_then(|r| r.iter().next())
+        .ok_or_else(|| AtlasError::missing_attribute("orgRole"))?;
+    let user = find_user(&app, &atlas, &org_id, plain_id(id)?).await?;
+    let current = Roles::from_stored(user.roles());
+    let next: Roles = if adding {
+        current.iter().chain(std::iter::once(role)).collect()
+    } else {
+        current
+            .iter()
+            .filter(|r| org_role_name(*r) != org_role_name(role))
+            .collect()
+    };
+    if next.is_empty() {
+        return Err(AtlasError::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_ATTRIBUTE",
+            "A user must have at least one role at all times.",
+            vec![json!("orgRole")],
+        ));
+    }
+    let user = set_roles(&app, &atlas, &org_id, &user, next).await?;
+    Ok(atlas.reply(v, StatusCode::OK, Some(user.view())))
+}
+
+/// `UpdateOrgRolesForUser`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PutRoles {
+    org_roles: Option<Vec<String>>,
+}
+
+/// `PUT /orgs/{orgId}/users/{userId}/roles` (2023-01-01, deprecated): a member's roles replaced.
+pub async fn put_roles(
+    State(app): State<AppState>,
+    atlas: Atlas,
+    Path((org_id, id)): Path<(String, String)>,
+    AtlasBody(b): AtlasBody<PutRoles>,
+) -> Result<Response, AtlasError> {
+    let v = atlas.version(PUT_ROLES)?;
+    let roles = checked_roles(&org_id, b.org_roles.as_deref(), None, None)?
+        .ok_or_else(|| AtlasError::missing_attribute("orgRoles"))?;
+    let user = find_user(&app, &atlas, &org_id, plain_id(&id)?).await?;
+    if !matches!(user, OrgUser::Active(_)) {
+        return Err(user_not_found(&id));
+    }
+    let user = set_roles(&app, &atlas, &org_id, &user, roles).await?;
+    Ok(atlas.reply(
+        v,
+        StatusCode::OK,
+        Some(json!({"orgRoles": org_roles(user.roles())})),
+    ))
+}
