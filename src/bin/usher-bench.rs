@@ -174,6 +174,81 @@ enum Work {
         ids: Arc<Vec<String>>,
         next: Arc<AtomicUsize>,
     },
+    /// A Digest-authenticated Atlas GET of `uri` (path and query) in `version`.
+    AtlasGet {
+        base: Arc<[String]>,
+        uri: Arc<str>,
+        version: &'static str,
+    },
+    /// Atlas legacy invitations, created (`POST …/invites`) and deleted.
+    AtlasCreate {
+        base: Arc<[String]>,
+        org: Arc<str>,
+        prefix: &'static str,
+    },
+    AtlasDelete {
+        base: Arc<[String]>,
+        org: Arc<str>,
+        ids: Arc<Vec<String>>,
+        next: Arc<AtomicUsize>,
+    },
+}
+
+/// A connection's Digest state: the server's nonce and the count of requests sent under it
+/// (RFC 7616 `nc`), as requests and httpx keep it, so one challenge serves many requests.
+struct DigestSession {
+    nonce: String,
+    nc: u32,
+}
+
+impl DigestSession {
+    /// Asks `url` without credentials and keeps the nonce of the challenge.
+    async fn start(client: &reqwest::Client, url: &str) -> anyhow::Result<DigestSession> {
+        let r = client.get(url).send().await?;
+        let challenge = r
+            .headers()
+            .get("www-authenticate")
+            .and_then(|v| v.to_str().ok())
+            .context("no Digest challenge")?;
+        let nonce = challenge
+            .split(", ")
+            .find_map(|p| p.strip_prefix("nonce=\""))
+            .and_then(|n| n.strip_suffix('"'))
+            .context("no nonce in the challenge")?
+            .to_owned();
+        let _ = r.bytes().await;
+        Ok(DigestSession { nonce, nc: 0 })
+    }
+
+    fn header(&mut self, target: &Target, method: &str, uri: &str) -> String {
+        use usher::auth::digest;
+        self.nc += 1;
+        let nc = format!("{:08x}", self.nc);
+        let mut c = [0u8; 8];
+        rand::fill(&mut c);
+        let cnonce = hex::encode(c);
+        let alg = digest::Algorithm::Md5;
+        let r = digest::response(
+            alg,
+            &target.api_key,
+            &target.api_secret,
+            method,
+            uri,
+            &self.nonce,
+            &nc,
+            &cnonce,
+        );
+        format!(
+            r#"Digest username="{}", realm="{}", nonce="{}", uri="{uri}", response="{r}", algorithm="MD5", qop=auth, nc={nc}, cnonce="{cnonce}""#,
+            target.api_key,
+            digest::REALM,
+            self.nonce
+        )
+    }
+}
+
+fn atlas_accept(version: &str) -> String {
+    format!("application/vnd.atlas.{version}+json")
 }
 
 /// `path` on each of `bases`.
@@ -383,6 +458,19 @@ async fn worker(
     let client = client(1)?;
     let mut t = Tally::default();
     let mut n: u64 = 0;
+    let mut digest = match &work {
+        Work::AtlasGet { base, uri, .. } => {
+            Some(DigestSession::start(&client, &format!("{}{uri}", base[conn % base.len()])).await?)
+        }
+        Work::AtlasCreate { base, org, .. } | Work::AtlasDelete { base, org, .. } => {
+            let url = format!(
+                "{}/api/atlas/v2/orgs/{org}/invites",
+                base[conn % base.len()]
+            );
+            Some(DigestSession::start(&client, &url).await?)
+        }
+        _ => None,
+    };
     loop {
         if deadline.is_some_and(|d| Instant::now() >= d) {
             break;
@@ -406,6 +494,40 @@ async fn worker(
                 client
                     .delete(format!("{base}/users/v1/invitations/{id}"))
                     .header("authorization", target.auth())
+            }
+            Work::AtlasGet { base, uri, version } => {
+                let d = digest.as_mut().expect("started");
+                client
+                    .get(format!("{}{uri}", base[conn % base.len()]))
+                    .header("accept", atlas_accept(version))
+                    .header("authorization", d.header(&target, "GET", uri))
+            }
+            Work::AtlasCreate { base, org, prefix } => {
+                let d = digest.as_mut().expect("started");
+                let uri = format!("/api/atlas/v2/orgs/{org}/invites");
+                client
+                    .post(format!("{}{uri}", base[conn % base.len()]))
+                    .header("accept", atlas_accept("2023-01-01"))
+                    .header("content-type", JSON_CT)
+                    .header("authorization", d.header(&target, "POST", &uri))
+                    .body(format!(
+                        r#"{{"username":"{prefix}-{conn}-{n}@example.com","roles":["ORG_MEMBER"]}}"#
+                    ))
+            }
+            Work::AtlasDelete {
+                base,
+                org,
+                ids,
+                next,
+            } => {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(id) = ids.get(i) else { break };
+                let d = digest.as_mut().expect("started");
+                let uri = format!("/api/atlas/v2/orgs/{org}/invites/{id}");
+                client
+                    .delete(format!("{}{uri}", base[conn % base.len()]))
+                    .header("accept", atlas_accept("2023-01-01"))
+                    .header("authorization", d.header(&target, "DELETE", &uri))
             }
         };
         n += 1;
@@ -432,10 +554,15 @@ async fn worker(
             continue;
         }
         t.record_ok(us);
-        if let Work::Create { .. } = work {
+        let id_field = match work {
+            Work::Create { .. } => Some("invitationId"),
+            Work::AtlasCreate { .. } => Some("id"),
+            _ => None,
+        };
+        if let Some(field) = id_field {
             match serde_json::from_slice::<Value>(&body)
                 .ok()
-                .and_then(|v| v.get("invitationId")?.as_str().map(str::to_owned))
+                .and_then(|v| v.get(field)?.as_str().map(str::to_owned))
             {
                 Some(id) => t.ids.push(id),
                 None => t.bad_bodies += 1,
@@ -1424,6 +1551,51 @@ async fn measure(
     finish(&mut page, s0, pid);
     phases.push(page);
 
+    eprintln!("[q] GET Atlas invitations (Digest) ...");
+    let org: Arc<str> = owner.organization_id.as_str().into();
+    let bases: Arc<[String]> = Arc::new([base.to_owned()]);
+    let s0 = cpu_snap(pid);
+    let mut atlas_list = run_phase(
+        "q. GET Atlas invites (Digest)",
+        conns,
+        Work::AtlasGet {
+            base: bases.clone(),
+            uri: format!("/api/atlas/v2/orgs/{org}/invites").into(),
+            version: "2023-01-01",
+        },
+        &target,
+        Some(secs),
+    )
+    .await?;
+    atlas_list.note = Some(format!(
+        "Digest MD5, {seeded} items, nc counted per connection"
+    ));
+    finish(&mut atlas_list, s0, pid);
+    phases.push(atlas_list);
+
+    eprintln!("[r] GET Atlas users, a page of 100 (Digest; second organization) ...");
+    create_invitations(&other_target, "page", 100).await?;
+    let s0 = cpu_snap(pid);
+    let mut atlas_users = run_phase(
+        "r. GET Atlas users, 100 (Digest)",
+        conns,
+        Work::AtlasGet {
+            base: bases.clone(),
+            uri: format!(
+                "/api/atlas/v2/orgs/{}/users?itemsPerPage=100",
+                other.organization_id
+            )
+            .into(),
+            version: "2025-02-19",
+        },
+        &other_target,
+        Some(secs),
+    )
+    .await?;
+    atlas_users.note = Some("Digest MD5, 1 member + 100 pending, page of 100".into());
+    finish(&mut atlas_users, s0, pid);
+    phases.push(atlas_users);
+
     eprintln!("[c] POST invitations ...");
     let s0 = cpu_snap(pid);
     let mut create = create_phase(
@@ -1501,6 +1673,51 @@ async fn measure(
                 rest.tally.errors
             );
         }
+    }
+
+    eprintln!("[s] POST Atlas invitations (Digest) ...");
+    let s0 = cpu_snap(pid);
+    let mut atlas_create = run_phase(
+        "s. POST Atlas invite (Digest)",
+        conns,
+        Work::AtlasCreate {
+            base: bases.clone(),
+            org: org.clone(),
+            prefix: "atlas",
+        },
+        &target,
+        Some(secs),
+    )
+    .await?;
+    let atlas_ids = Arc::new(std::mem::take(&mut atlas_create.tally.ids));
+    atlas_create.note = Some(format!("{} ids kept", atlas_ids.len()));
+    finish(&mut atlas_create, s0, pid);
+    phases.push(atlas_create);
+
+    eprintln!("[t] DELETE Atlas invitations (Digest) ...");
+    let next = Arc::new(AtomicUsize::new(0));
+    let delete_work = Work::AtlasDelete {
+        base: bases.clone(),
+        org: org.clone(),
+        ids: atlas_ids.clone(),
+        next: next.clone(),
+    };
+    let s0 = cpu_snap(pid);
+    let mut atlas_delete = run_phase(
+        "t. DELETE Atlas invite (Digest)",
+        conns,
+        delete_work.clone(),
+        &target,
+        Some(secs),
+    )
+    .await?;
+    let attempted = next.load(Ordering::Relaxed).min(atlas_ids.len());
+    atlas_delete.note = Some(format!("{attempted} of {} ids attempted", atlas_ids.len()));
+    finish(&mut atlas_delete, s0, pid);
+    phases.push(atlas_delete);
+    if attempted < atlas_ids.len() {
+        eprintln!("    (untimed) deleting the remaining Atlas invitations ...");
+        run_phase("cleanup", conns, delete_work, &target, None).await?;
     }
 
     let n_signup = args
@@ -1659,6 +1876,20 @@ fn targets(phases: &[PhaseResult], mem: &Memory) -> Vec<(String, String, bool)> 
             format!("list p99 <= {:.0} ms", g.list_p99_ms),
             format!("{} ms", fmt_opt(p99, 2)),
             p99.is_some_and(|v| v <= g.list_p99_ms),
+        ));
+    }
+    if let (Some(q), Some(b)) = (phase(phases, "q."), phase(phases, "b.")) {
+        let ratio = q.rps() / b.rps();
+        t.push((
+            "Atlas Digest list / HMAC list >= 0.85".into(),
+            format!("{ratio:.2}"),
+            ratio >= 0.85,
+        ));
+        let p99 = q.pct_ms(99.0);
+        t.push((
+            "Atlas Digest list p99 <= 20 ms".into(),
+            format!("{} ms", fmt_opt(p99, 2)),
+            p99.is_some_and(|v| v <= 20.0),
         ));
     }
     if let Some(p) = phase(phases, "p.") {

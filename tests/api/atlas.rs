@@ -143,11 +143,20 @@ impl<'a> Atlas<'a> {
         self.call_raw(method, uri, text.as_deref()).await
     }
 
+    /// Sends as the Go SDK does (a bare request, then the answer to its challenge), checking
+    /// both answers against the Atlas OpenAPI documents (`atlas_schema`).
     pub async fn call_raw(&self, method: Method, uri: &str, body: Option<&str>) -> Answer {
         let first = self.send(&method, uri, body, None).await;
         assert_eq!(first.status, 401, "unauthenticated first: {}", first.text);
+        let path = uri.split('?').next().unwrap();
+        crate::atlas_schema::check(method.as_str(), path, &first);
         let auth = self.answer(first.header("www-authenticate"), &method, uri);
-        self.send(&method, uri, body, Some(auth)).await
+        let answer = self.send(&method, uri, body, Some(auth)).await;
+        // An enveloped body is the documented one wrapped; the documents describe it bare.
+        if !uri.contains("envelope=true") {
+            crate::atlas_schema::check(method.as_str(), path, &answer);
+        }
+        answer
     }
 
     pub async fn get(&self, uri: &str) -> Answer {

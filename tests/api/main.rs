@@ -3,6 +3,7 @@
 
 mod accounts;
 mod atlas;
+mod atlas_schema;
 mod atlas_users;
 mod auth_hmac;
 mod bad_input;
