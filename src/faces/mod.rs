@@ -41,6 +41,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(solapi::routes())
         .merge(native::routes())
         .merge(ops::routes())
+        .merge(atlas::routes())
 }
 
 /// The OpenAPI document (also what `usher openapi` prints).
@@ -56,7 +57,7 @@ fn base_document() -> OpenApi {
                 .version(env!("CARGO_PKG_VERSION"))
                 .description(Some(
                     "Organization membership and invitations. `/users/v1` speaks the SOLAPI users API v1; \
-                     `/usher/v1` is usher's own namespace (sessions, API keys, verification).",
+                     `/api/atlas/v2` speaks the MongoDB Atlas Administration API v2 (HTTP Digest API keys; the exact response schemas are Atlas' own); `/usher/v1` is usher's own namespace (sessions, API keys, verification).",
                 ))
                 .build(),
         )
@@ -68,6 +69,10 @@ fn base_document() -> OpenApi {
             "Authorization",
             "HMAC-SHA256 apiKey=<key>, date=<ISO 8601>, salt=<12-64 chars>, signature=<hex HMAC(secret, date+salt)>",
         ))),
+    );
+    components.add_security_scheme(
+        "digest",
+        SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Digest).build()),
     );
     components.add_security_scheme(
         "bearer",
@@ -82,7 +87,6 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     let docs = utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", doc);
     let app: Router = api
         .merge(pages::routes())
-        .merge(atlas::routes())
         .with_state(state)
         .merge(docs)
         .fallback(|| async { solapi::error::ApiError::not_found() })

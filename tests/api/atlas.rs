@@ -692,3 +692,37 @@ async fn python_requests_and_httpx_digest_clients_work_with_md5_and_sha_256() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_api_document_describes_every_atlas_operation() {
+    let app = TestApp::spawn().await;
+    let doc: Value = app
+        .client
+        .get(format!("{}/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let base = "/api/atlas/v2/orgs/{orgId}";
+    for (path, methods) in [
+        ("/invites", &["get", "post", "patch"][..]),
+        ("/invites/{invitationId}", &["get", "patch", "delete"]),
+        ("/users", &["get", "post"]),
+        ("/users/{userId}", &["get", "patch", "delete"]),
+        ("/users/{userId}/roles", &["put"]),
+        ("/users/{userId}:addRole", &["post"]),
+        ("/users/{userId}:removeRole", &["post"]),
+    ] {
+        for m in methods {
+            let op = &doc["paths"][format!("{base}{path}")][m];
+            assert!(op.is_object(), "{m} {path} is described");
+            assert_eq!(op["security"][0], json!({"digest": []}), "{m} {path}");
+        }
+    }
+    assert_eq!(
+        doc["components"]["securitySchemes"]["digest"]["scheme"],
+        "digest"
+    );
+}

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use super::wire::{Atlas, AtlasBody, AtlasError, LEGACY_ORG_INVITES};
 use crate::core::roles::{Role, Roles};
@@ -98,7 +99,7 @@ fn invitation_not_found(id: &str) -> AtlasError {
     AtlasError::resource_not_found(format!("invitation {id}"))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GroupRoleAssignment {
     group_id: Option<String>,
@@ -107,7 +108,7 @@ pub struct GroupRoleAssignment {
 }
 
 /// `OrganizationInvitationRequest` (create, and update by username).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InvitationRequest {
     username: Option<String>,
@@ -117,7 +118,7 @@ pub struct InvitationRequest {
 }
 
 /// `OrganizationInvitationUpdateRequest` (update by id): no `username`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InvitationUpdateRequest {
     roles: Option<Vec<String>>,
@@ -190,6 +191,9 @@ pub struct ListQuery {
 }
 
 /// `GET /orgs/{orgId}/invites[?username=]`: every pending invitation, as a bare array.
+#[utoipa::path(get, path = "/api/atlas/v2/orgs/{orgId}/invites", tag = "Atlas organization invitations", security(("digest" = []), ("bearer" = [])),
+    params(("orgId" = String, Path, description = "24 hex characters"), ("username" = Option<String>, Query), ("envelope" = Option<bool>, Query), ("pretty" = Option<bool>, Query)),
+    responses((status = 200, description = "OrganizationInvitation[], a bare array", content_type = "application/vnd.atlas.2023-01-01+json"), (status = "4XX", description = "ApiError", content_type = "application/json")))]
 pub async fn list(
     State(app): State<AppState>,
     atlas: Atlas,
@@ -212,6 +216,9 @@ pub async fn list(
 }
 
 /// `POST /orgs/{orgId}/invites`: 200 with the invitation (not 201).
+#[utoipa::path(post, path = "/api/atlas/v2/orgs/{orgId}/invites", tag = "Atlas organization invitations", security(("digest" = []), ("bearer" = [])),
+    params(("orgId" = String, Path, description = "24 hex characters"), ("envelope" = Option<bool>, Query), ("pretty" = Option<bool>, Query)), request_body(content = InvitationRequest, content_type = "application/json"),
+    responses((status = 200, description = "OrganizationInvitation", content_type = "application/vnd.atlas.2023-01-01+json"), (status = "4XX", description = "ApiError", content_type = "application/json")))]
 pub async fn create(
     State(app): State<AppState>,
     atlas: Atlas,
@@ -254,6 +261,9 @@ pub async fn invite(
 
 /// `GET /orgs/{orgId}/invites/{invitationId}`: a pending invitation; accepted, cancelled,
 /// expired and unknown ones are all 404.
+#[utoipa::path(get, path = "/api/atlas/v2/orgs/{orgId}/invites/{invitationId}", tag = "Atlas organization invitations", security(("digest" = []), ("bearer" = [])),
+    params(("orgId" = String, Path, description = "24 hex characters"), ("invitationId" = String, Path), ("envelope" = Option<bool>, Query), ("pretty" = Option<bool>, Query)),
+    responses((status = 200, description = "OrganizationInvitation", content_type = "application/vnd.atlas.2023-01-01+json"), (status = "4XX", description = "ApiError", content_type = "application/json")))]
 pub async fn get_one(
     State(app): State<AppState>,
     atlas: Atlas,
@@ -311,6 +321,9 @@ async fn set_roles(
 }
 
 /// `PATCH /orgs/{orgId}/invites`: the pending invitation of `username`, its roles replaced.
+#[utoipa::path(patch, path = "/api/atlas/v2/orgs/{orgId}/invites", tag = "Atlas organization invitations", security(("digest" = []), ("bearer" = [])),
+    params(("orgId" = String, Path, description = "24 hex characters"), ("envelope" = Option<bool>, Query), ("pretty" = Option<bool>, Query)), request_body(content = InvitationRequest, content_type = "application/json"),
+    responses((status = 200, description = "OrganizationInvitation", content_type = "application/vnd.atlas.2023-01-01+json"), (status = "4XX", description = "ApiError", content_type = "application/json")))]
 pub async fn update_by_username(
     State(app): State<AppState>,
     atlas: Atlas,
@@ -337,6 +350,9 @@ pub async fn update_by_username(
 }
 
 /// `PATCH /orgs/{orgId}/invites/{invitationId}`: roles replaced.
+#[utoipa::path(patch, path = "/api/atlas/v2/orgs/{orgId}/invites/{invitationId}", tag = "Atlas organization invitations", security(("digest" = []), ("bearer" = [])),
+    params(("orgId" = String, Path, description = "24 hex characters"), ("invitationId" = String, Path), ("envelope" = Option<bool>, Query), ("pretty" = Option<bool>, Query)), request_body(content = InvitationUpdateRequest, content_type = "application/json"),
+    responses((status = 200, description = "OrganizationInvitation", content_type = "application/vnd.atlas.2023-01-01+json"), (status = "4XX", description = "ApiError", content_type = "application/json")))]
 pub async fn update_by_id(
     State(app): State<AppState>,
     atlas: Atlas,
@@ -359,6 +375,9 @@ pub async fn update_by_id(
 /// `DELETE /orgs/{orgId}/invites/{invitationId}`: 204. An invitation that has ended (accepted,
 /// declined, cancelled, expired) is `400 INVALID_INVITATION_ID`, Atlas' documented code for
 /// "does not exist or has already been accepted"; one this organization never had is 404.
+#[utoipa::path(delete, path = "/api/atlas/v2/orgs/{orgId}/invites/{invitationId}", tag = "Atlas organization invitations", security(("digest" = []), ("bearer" = [])),
+    params(("orgId" = String, Path, description = "24 hex characters"), ("invitationId" = String, Path), ("envelope" = Option<bool>, Query), ("pretty" = Option<bool>, Query)),
+    responses((status = 204, description = "Deleted; no body", content_type = "application/vnd.atlas.2023-01-01+json"), (status = "4XX", description = "ApiError", content_type = "application/json")))]
 pub async fn delete(
     State(app): State<AppState>,
     atlas: Atlas,

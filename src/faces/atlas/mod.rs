@@ -6,39 +6,32 @@ pub mod invites;
 pub mod users;
 pub mod wire;
 
-use axum::Router;
-use axum::routing::{get, put};
+use axum::routing::post;
+use utoipa::OpenApi as _;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::faces::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/atlas/v2/orgs/{orgId}/invites",
-            get(invites::list)
-                .post(invites::create)
-                .patch(invites::update_by_username),
-        )
-        .route(
-            "/api/atlas/v2/orgs/{orgId}/invites/{invitationId}",
-            get(invites::get_one)
-                .patch(invites::update_by_id)
-                .delete(invites::delete),
-        )
-        .route(
-            "/api/atlas/v2/orgs/{orgId}/users",
-            get(users::list).post(users::create),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    let mut router = OpenApiRouter::new()
+        .routes(routes!(
+            invites::list,
+            invites::create,
+            invites::update_by_username
+        ))
+        .routes(routes!(
+            invites::get_one,
+            invites::update_by_id,
+            invites::delete
+        ))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::get_one, users::update, users::remove))
+        .routes(routes!(users::put_roles))
         // `{userId}` is the whole segment, so `{userId}:addRole` arrives here as a POST.
         .route(
             "/api/atlas/v2/orgs/{orgId}/users/{userId}",
-            get(users::get_one)
-                .patch(users::update)
-                .delete(users::remove)
-                .post(users::add_or_remove_role),
-        )
-        .route(
-            "/api/atlas/v2/orgs/{orgId}/users/{userId}/roles",
-            put(users::put_roles),
-        )
+            post(users::add_or_remove_role),
+        );
+    router.get_openapi_mut().merge(users::RoleVerbs::openapi());
+    router
 }

@@ -13,6 +13,7 @@ use axum::http::request::Parts;
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use super::invites::{check_org_id, checked_roles, org_error, org_role_name, org_roles, seconds};
 use super::wire::{Atlas, AtlasBody, AtlasError, V2023_DEPRECATED, V2025, Version};
@@ -295,6 +296,9 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RawQuery {
 
 /// `GET /orgs/{orgId}/users`: paginated; `links` with `self`, and `next`/`previous` where they
 /// exist; `totalCount` unless `includeCount=false`.
+#[utoipa::path(get, path = "/api/atlas/v2/orgs/{orgId}/users", tag = "Atlas organization users", security(("digest" = []), ("bearer" = [])),
+    params(("orgId" = String, Path, description = "24 hex characters"), ("pageNum" = Option<u32>, Query), ("itemsPerPage" = Option<u32>, Query), ("includeCount" = Option<bool>, Query), ("username" = Option<String>, Query), ("orgMembershipStatuses" = Option<Vec<String>>, Query), ("orgMembershipStatus" = Option<String>, Query), ("envelope" = Option<bool>, Query), ("pretty" = Option<bool>, Query)),
+    responses((status = 200, description = "PaginatedOrgUserView (2025-02-19) or PaginatedAppUserView (2023-01-01)", content_type = "application/vnd.atlas.2025-02-19+json"), (status = "4XX", description = "ApiError", content_type = "application/json")))]
 pub async fn list(
     State(app): State<AppState>,
     atlas: Atlas,
@@ -355,7 +359,7 @@ pub async fn list(
     Ok(atlas.reply(v, StatusCode::OK, Some(body)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GroupRoles {
     group_id: Option<String>,
@@ -364,7 +368,7 @@ pub struct GroupRoles {
 }
 
 /// `OrgUserRolesRequest`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RolesRequest {
     org_roles: Option<Vec<String>>,
@@ -396,7 +400,7 @@ impl RolesRequest {
 }
 
 /// `OrgUserRequest`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateRequest {
     username: Option<String>,
@@ -406,6 +410,9 @@ pub struct CreateRequest {
 
 /// `POST /orgs/{orgId}/users`: invites; 201 with the pending user. An address with a pending
 /// invitation or a membership is 409; an expired or declined one is replaced.
+#[utoipa::path(post, path = "/api/atlas/v2/orgs/{orgId}/users", tag = "Atlas organization users", security(("digest" = []), ("bearer" = [])),
+    params(("orgId" = String, Path, description = "24 hex characters"), ("envelope" = Option<bool>, Query), ("pretty" = Option<bool>, Query)), request_body(content = CreateRequest, content_type = "application/json"),
+    responses((status = 201, description = "OrgPendingUserResponse", content_type = "application/vnd.atlas.2025-02-19+json"), (status = "4XX", description = "ApiError", content_type = "application/json")))]
 pub async fn create(
     State(app): State<AppState>,
     atlas: Atlas,
@@ -436,6 +443,9 @@ fn plain_id(segment: &str) -> Result<&str, AtlasError> {
 }
 
 /// `GET /orgs/{orgId}/users/{userId}`
+#[utoipa::path(get, path = "/api/atlas/v2/orgs/{orgId}/users/{userId}", tag = "Atlas organization users", security(("digest" = []), ("bearer" = [])),
+    params(("orgId" = String, Path, description = "24 hex characters"), ("userId" = String, Path), ("envelope" = Option<bool>, Query), ("pretty" = Option<bool>, Query)),
+    responses((status = 200, description = "OrgUserResponse", content_type = "application/vnd.atlas.2025-02-19+json"), (status = "4XX", description = "ApiError", content_type = "application/json")))]
 pub async fn get_one(
     State(app): State<AppState>,
     atlas: Atlas,
@@ -477,7 +487,7 @@ async fn set_roles(
 }
 
 /// `OrgUserUpdateRequest`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateRequest {
     roles: Option<RolesRequest>,
@@ -485,6 +495,9 @@ pub struct UpdateRequest {
 }
 
 /// `PATCH /orgs/{orgId}/users/{userId}`: only the fields given change.
+#[utoipa::path(patch, path = "/api/atlas/v2/orgs/{orgId}/users/{userId}", tag = "Atlas organization users", security(("digest" = []), ("bearer" = [])),
+    params(("orgId" = String, Path, description = "24 hex characters"), ("userId" = String, Path), ("envelope" = Option<bool>, Query), ("pretty" = Option<bool>, Query)), request_body(content = UpdateRequest, content_type = "application/json"),
+    responses((status = 200, description = "OrgUserResponse", content_type = "application/vnd.atlas.2025-02-19+json"), (status = "4XX", description = "ApiError", content_type = "application/json")))]
 pub async fn update(
     State(app): State<AppState>,
     atlas: Atlas,
@@ -509,6 +522,9 @@ pub async fn update(
 
 /// `DELETE /orgs/{orgId}/users/{userId}`: removes a member, or cancels a pending invitation
 /// (2025-02-19; 2023-01-01 removes members only).
+#[utoipa::path(delete, path = "/api/atlas/v2/orgs/{orgId}/users/{userId}", tag = "Atlas organization users", security(("digest" = []), ("bearer" = [])),
+    params(("orgId" = String, Path, description = "24 hex characters"), ("userId" = String, Path), ("envelope" = Option<bool>, Query), ("pretty" = Option<bool>, Query)),
+    responses((status = 204, description = "Removed, or the invitation cancelled", content_type = "application/vnd.atlas.2025-02-19+json"), (status = "4XX", description = "ApiError", content_type = "application/json")))]
 pub async fn remove(
     State(app): State<AppState>,
     atlas: Atlas,
@@ -534,7 +550,7 @@ pub async fn remove(
 }
 
 /// `AddOrRemoveOrgRole`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OneRole {
     org_role: Option<String>,
@@ -586,13 +602,16 @@ pub async fn add_or_remove_role(
 }
 
 /// `UpdateOrgRolesForUser`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PutRoles {
     org_roles: Option<Vec<String>>,
 }
 
 /// `PUT /orgs/{orgId}/users/{userId}/roles` (2023-01-01, deprecated): a member's roles replaced.
+#[utoipa::path(put, path = "/api/atlas/v2/orgs/{orgId}/users/{userId}/roles", tag = "Atlas organization users", security(("digest" = []), ("bearer" = [])),
+    params(("orgId" = String, Path, description = "24 hex characters"), ("userId" = String, Path), ("envelope" = Option<bool>, Query), ("pretty" = Option<bool>, Query)), request_body(content = PutRoles, content_type = "application/json"),
+    responses((status = 200, description = "UpdateOrgRolesForUser", content_type = "application/vnd.atlas.2023-01-01+json"), (status = "4XX", description = "ApiError", content_type = "application/json")))]
 pub async fn put_roles(
     State(app): State<AppState>,
     atlas: Atlas,
@@ -613,3 +632,32 @@ pub async fn put_roles(
         Some(json!({"orgRoles": org_roles(user.roles())})),
     ))
 }
+
+/// The `:addRole` and `:removeRole` operations share a route with `GET …/users/{userId}` (the
+/// verb is part of the segment), so they are described here for `/openapi.json` on their own.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(add_role, remove_role))]
+pub struct RoleVerbs;
+
+/// One described-only operation per verb; `add_or_remove_role` serves both.
+macro_rules! role_verb {
+    ($name:ident, $path:literal) => {
+        #[utoipa::path(post, path = $path, tag = "Atlas organization users",
+            security(("digest" = []), ("bearer" = [])),
+            params(("orgId" = String, Path), ("userId" = String, Path)),
+            request_body(content = OneRole, content_type = "application/json"),
+            responses((status = 200, description = "OrgUserResponse", content_type = "application/vnd.atlas.2025-02-19+json"),
+                (status = "4XX", description = "ApiError", content_type = "application/json")))]
+        #[allow(dead_code)]
+        fn $name() {}
+    };
+}
+
+role_verb!(
+    add_role,
+    "/api/atlas/v2/orgs/{orgId}/users/{userId}:addRole"
+);
+role_verb!(
+    remove_role,
+    "/api/atlas/v2/orgs/{orgId}/users/{userId}:removeRole"
+);
