@@ -86,10 +86,14 @@ impl Authenticator {
             .map_err(|_| AuthError::Malformed("not UTF-8"))?
             .trim();
         if scheme_is(value, "bearer") {
+            // A person's session, or a service account's access token.
             let token = value[7..].trim();
+            if let Some(actor) = self.core.actor_for_session(token).await? {
+                return Ok(actor);
+            }
             return self
                 .core
-                .actor_for_session(token)
+                .actor_for_access_token(token)
                 .await?
                 .ok_or(AuthError::InvalidToken);
         }

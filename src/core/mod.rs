@@ -13,6 +13,7 @@ pub mod mail;
 pub mod outbox;
 pub mod password;
 pub mod roles;
+pub mod service_accounts;
 pub mod users;
 pub mod webhooks;
 

@@ -59,7 +59,7 @@ pub struct Expired<'a> {
     pub now: i64,
     /// Unix seconds: counter windows that no longer count.
     pub counters_before: i64,
-    /// RFC 3339 (as stored): sessions, and e-mailed tokens (used or not).
+    /// RFC 3339 (as stored): sessions, OAuth access tokens, and e-mailed tokens (used or not).
     pub now_ts: &'a str,
 }
 
@@ -93,6 +93,7 @@ pub async fn purge_expired(
     for (table, key) in [
         ("sessions", "token_digest"),
         ("user_tokens", "token_digest"),
+        ("oauth_tokens", "token_digest"),
     ] {
         let sql = format!(
             "DELETE FROM {table} WHERE {key} IN \

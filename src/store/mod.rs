@@ -11,6 +11,7 @@ pub mod invitations;
 pub mod orgs;
 pub mod outbox;
 pub mod rows;
+pub mod service_accounts;
 pub mod transfer;
 pub mod users;
 pub mod webhooks;

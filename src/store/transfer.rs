@@ -36,6 +36,9 @@ pub const TABLES: &[&str] = &[
     "outbox",
     "audit_events",
     "webhook_endpoints",
+    "service_accounts",
+    "service_account_secrets",
+    "oauth_tokens",
 ];
 
 /// Tables that are not copied. Short-lived state (anti-replay digests, rate-limit counters): a

@@ -215,6 +215,31 @@ async fn populate(app: &TestApp) -> Fixture {
     .await
     .assert_ok();
 
+    // A service account with a secret and a live access token (the Atlas face's credentials).
+    let mut atlas = crate::atlas::Atlas::owner(app);
+    atlas.accept = Some("application/vnd.atlas.2024-08-05+json".into());
+    let account = atlas
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/atlas/v2/orgs/{org}/serviceAccounts"),
+            Some(json!({"name": "bot", "description": "", "roles": ["ORG_MEMBER"], "secretExpiresAfterHours": 24})),
+        )
+        .await
+        .json();
+    let token = app
+        .client
+        .post(format!("{}/api/oauth/token", app.base))
+        .basic_auth(
+            account["clientId"].as_str().unwrap(),
+            account["secrets"][0]["secret"].as_str(),
+        )
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.status(), 200);
+
     Fixture {
         owner_session: app.login(&app.owner.email, &app.owner.password).await,
         org,

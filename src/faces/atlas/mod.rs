@@ -3,6 +3,7 @@
 //! organization invitations and the organization's MongoDB Cloud Users. See docs/atlas.md.
 
 pub mod invites;
+pub mod service_accounts;
 pub mod users;
 pub mod wire;
 
@@ -27,6 +28,16 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(users::list, users::create))
         .routes(routes!(users::get_one, users::update, users::remove))
         .routes(routes!(users::put_roles))
+        .routes(routes!(service_accounts::list, service_accounts::create))
+        .routes(routes!(
+            service_accounts::get_one,
+            service_accounts::update,
+            service_accounts::delete
+        ))
+        .routes(routes!(service_accounts::create_secret))
+        .routes(routes!(service_accounts::delete_secret))
+        .route("/api/oauth/token", post(service_accounts::token))
+        .route("/api/oauth/revoke", post(service_accounts::revoke))
         // `{userId}` is the whole segment, so `{userId}:addRole` arrives here as a POST.
         .route(
             "/api/atlas/v2/orgs/{orgId}/users/{userId}",

@@ -16,7 +16,9 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::invites::{check_org_id, checked_roles, org_error, org_role_name, org_roles, seconds};
-use super::wire::{Atlas, AtlasBody, AtlasError, V2023_DEPRECATED, V2025, Version};
+use super::wire::{
+    Atlas, AtlasBody, AtlasError, Paging, QueryPairs, V2023_DEPRECATED, V2025, Version,
+};
 use crate::core::accounts::MemberChange;
 use crate::core::invitations::effective_state;
 use crate::core::roles::Roles;
@@ -204,22 +206,11 @@ fn user_not_found(id: &str) -> AtlasError {
     )
 }
 
-/// The query of the list, parsed strictly: an unusable value is named, not ignored.
+/// The filters of the list (paging apart).
 struct ListQuery {
-    page_num: usize,
-    items_per_page: usize,
-    include_count: bool,
+    paging: Paging,
     username: Option<String>,
     statuses: Vec<String>,
-}
-
-fn bad_query(name: &str) -> AtlasError {
-    AtlasError::new(
-        StatusCode::BAD_REQUEST,
-        "INVALID_QUERY_PARAMETER",
-        format!("Invalid query parameter {name} specified."),
-        vec![json!(name)],
-    )
 }
 
 const STATUSES: [&str; 4] = [
@@ -230,42 +221,12 @@ const STATUSES: [&str; 4] = [
 ];
 
 fn list_query(query: Option<&str>) -> Result<ListQuery, AtlasError> {
-    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
-        .into_owned()
-        .collect();
-    let one = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
-    let number = |name: &str, default: usize, max: usize| -> Result<usize, AtlasError> {
-        match one(name) {
-            None => Ok(default),
-            Some(v) => v
-                .parse::<usize>()
-                .ok()
-                .filter(|n| (1..=max).contains(n))
-                .ok_or_else(|| bad_query(name)),
-        }
-    };
-    let include_count = match one("includeCount") {
-        None => true,
-        Some(v) if v.eq_ignore_ascii_case("true") => true,
-        Some(v) if v.eq_ignore_ascii_case("false") => false,
-        Some(_) => return Err(bad_query("includeCount")),
-    };
-    let many: Vec<String> = pairs
-        .iter()
-        .filter(|(k, _)| k == "orgMembershipStatuses")
-        .flat_map(|(_, v)| v.split(',').map(str::to_owned).collect::<Vec<_>>())
-        .collect();
+    let q = QueryPairs::parse(query);
+    let one = |name: &str| q.one(name);
+    let many = q.all("orgMembershipStatuses");
     let single = one("orgMembershipStatus").map(str::to_owned);
-    if single.is_some() && !many.is_empty() {
-        return Err(bad_query("orgMembershipStatuses"));
-    }
-    if many.len() > 4 {
-        return Err(bad_query("orgMembershipStatuses"));
+    if (single.is_some() && !many.is_empty()) || many.len() > 4 {
+        return Err(AtlasError::invalid_query("orgMembershipStatuses"));
     }
     let statuses: Vec<String> = match single {
         Some(s) => vec![s],
@@ -273,19 +234,17 @@ fn list_query(query: Option<&str>) -> Result<ListQuery, AtlasError> {
         None => many,
     };
     if statuses.iter().any(|s| !STATUSES.contains(&s.as_str())) {
-        return Err(bad_query("orgMembershipStatuses"));
+        return Err(AtlasError::invalid_query("orgMembershipStatuses"));
     }
     Ok(ListQuery {
-        page_num: number("pageNum", 1, usize::MAX)?,
-        items_per_page: number("itemsPerPage", 100, 500)?,
-        include_count,
+        paging: Paging::from_query(query)?,
         username: one("username").map(email::normalize),
         statuses,
     })
 }
 
 /// The request's query string, whatever it holds (read by `list_query`).
-pub struct RawQuery(Option<String>);
+pub struct RawQuery(pub Option<String>);
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RawQuery {
     type Rejection = std::convert::Infallible;
@@ -325,37 +284,18 @@ pub async fn list(
                 .is_none_or(|n| *n == email::normalize(u.username()))
         })
         .collect();
-    let start = (q.page_num - 1).saturating_mul(q.items_per_page);
-    let page: Vec<Value> = matching
+    let all: Vec<Value> = matching
         .iter()
-        .skip(start)
-        .take(q.items_per_page)
         .map(|u| match u {
             OrgUser::Active(m) if legacy => app_user_view(m),
             u => u.view(),
         })
         .collect();
-    let base = &app.core.settings.links.api_base;
-    let link = |page_num: usize, rel: &str| {
-        json!({
-            "href": format!(
-                "{base}/api/atlas/v2/orgs/{org_id}/users?includeCount={}&pageNum={page_num}&itemsPerPage={}",
-                q.include_count, q.items_per_page
-            ),
-            "rel": rel,
-        })
-    };
-    let mut links = vec![link(q.page_num, "self")];
-    if start + q.items_per_page < matching.len() {
-        links.push(link(q.page_num + 1, "next"));
-    }
-    if q.page_num > 1 {
-        links.push(link(q.page_num - 1, "previous"));
-    }
-    let mut body = json!({"links": links, "results": page});
-    if q.include_count {
-        body["totalCount"] = json!(matching.len());
-    }
+    let url = format!(
+        "{}/api/atlas/v2/orgs/{org_id}/users",
+        app.core.settings.links.api_base
+    );
+    let body = q.paging.page(all, &url);
     Ok(atlas.reply(v, StatusCode::OK, Some(body)))
 }
 

@@ -64,6 +64,101 @@ pub const V2025: Version = Version {
     deprecated: None,
 };
 
+pub const V2024_08: Version = Version {
+    date: "2024-08-05",
+    deprecated: None,
+};
+
+/// A query string's pairs, decoded; repeated names kept in order.
+pub struct QueryPairs(pub Vec<(String, String)>);
+
+impl QueryPairs {
+    pub fn parse(query: Option<&str>) -> QueryPairs {
+        QueryPairs(
+            url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+                .into_owned()
+                .collect(),
+        )
+    }
+
+    /// The first value of `name`.
+    pub fn one(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of `name`, comma-separated ones split.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .flat_map(|(_, v)| v.split(',').map(str::to_owned).collect::<Vec<_>>())
+            .collect()
+    }
+}
+
+/// `pageNum` (from 1), `itemsPerPage` (1–500, default 100) and `includeCount` (default true) of a
+/// paginated list, parsed strictly: an unusable value is named, not ignored.
+pub struct Paging {
+    pub page_num: usize,
+    pub items_per_page: usize,
+    pub include_count: bool,
+}
+
+impl Paging {
+    pub fn from_query(query: Option<&str>) -> Result<Paging, AtlasError> {
+        let q = QueryPairs::parse(query);
+        let one = |name: &str| q.one(name);
+        let number = |name: &str, default: usize, max: usize| match one(name) {
+            None => Ok(default),
+            Some(v) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| AtlasError::invalid_query(name)),
+        };
+        Ok(Paging {
+            page_num: number("pageNum", 1, usize::MAX)?,
+            items_per_page: number("itemsPerPage", 100, 500)?,
+            include_count: flag_or(query, "includeCount", true)?,
+        })
+    }
+
+    /// `{links, results, totalCount}` for this page of `all`; `url` is the list's address.
+    pub fn page(&self, all: Vec<Value>, url: &str) -> Value {
+        let total = all.len();
+        let start = (self.page_num - 1).saturating_mul(self.items_per_page);
+        let results: Vec<Value> = all
+            .into_iter()
+            .skip(start)
+            .take(self.items_per_page)
+            .collect();
+        let link = |page_num: usize, rel: &str| {
+            json!({
+                "href": format!(
+                    "{url}?includeCount={}&pageNum={page_num}&itemsPerPage={}",
+                    self.include_count, self.items_per_page
+                ),
+                "rel": rel,
+            })
+        };
+        let mut links = vec![link(self.page_num, "self")];
+        if start + self.items_per_page < total {
+            links.push(link(self.page_num + 1, "next"));
+        }
+        if self.page_num > 1 {
+            links.push(link(self.page_num - 1, "previous"));
+        }
+        let mut body = json!({"links": links, "results": results});
+        if self.include_count {
+            body["totalCount"] = json!(total);
+        }
+        body
+    }
+}
+
 /// The legacy invitation operations: one version, deprecated, sunset on 2027-07-01.
 pub const LEGACY_ORG_INVITES: &[Version] = &[V2023_DEPRECATED];
 
@@ -79,9 +174,13 @@ pub struct Atlas {
 
 /// Reads `name=true|false` from a query; anything else is refused by name.
 fn flag(query: Option<&str>, name: &str) -> Result<bool, AtlasError> {
-    let Some(q) = query else { return Ok(false) };
+    flag_or(query, name, false)
+}
+
+fn flag_or(query: Option<&str>, name: &str, default: bool) -> Result<bool, AtlasError> {
+    let Some(q) = query else { return Ok(default) };
     match url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == name) {
-        None => Ok(false),
+        None => Ok(default),
         Some((_, v)) if v.eq_ignore_ascii_case("true") => Ok(true),
         Some((_, v)) if v.eq_ignore_ascii_case("false") => Ok(false),
         Some(_) => Err(AtlasError::invalid_query(name)),
@@ -292,7 +391,7 @@ impl AtlasError {
         )
     }
 
-    fn invalid_query(name: &str) -> AtlasError {
+    pub fn invalid_query(name: &str) -> AtlasError {
         AtlasError::new(
             StatusCode::BAD_REQUEST,
             "INVALID_QUERY_PARAMETER",
