@@ -117,6 +117,24 @@ pub type ActorCache = BriefCache<Option<Actor>>;
 
 pub const ACTOR_CACHE_TTL: StdDuration = StdDuration::from_secs(1);
 
+/// How a new key's public and private parts look: SOLAPI's, or Atlas'.
+#[derive(Debug, Clone, Copy)]
+enum KeyShape {
+    Solapi,
+    Atlas,
+}
+
+fn check_key_description(description: &str) -> CoreResult<String> {
+    let d = description.trim();
+    if d.is_empty() || d.chars().count() > 250 || d.chars().any(char::is_control) {
+        return Err(CoreError::invalid(
+            "desc",
+            "1 to 250 characters without control characters",
+        ));
+    }
+    Ok(d.to_owned())
+}
+
 /// A freshly created key: the only time its secret is shown.
 #[derive(Debug, Clone)]
 pub struct CreatedKey {
@@ -272,8 +290,118 @@ impl Core {
             &Roles::default(),
             description,
             &actor.audit_label(),
+            KeyShape::Solapi,
         )
         .await
+    }
+
+    /// An owner creates a programmatic key of the organization with roles of its own (Atlas):
+    /// an 8-letter public key, a UUID private key shown once, and a 24-hex id.
+    pub async fn create_org_api_key(
+        &self,
+        actor: &Actor,
+        org_id: &str,
+        description: &str,
+        roles: Roles,
+    ) -> CoreResult<CreatedKey> {
+        actor.require_status(&[user_status::ACTIVE])?;
+        let access = self.access(actor, org_id).await?;
+        access.require(Permission::ManageOrganization)?;
+        if roles.is_empty() {
+            return Err(CoreError::invalid("roles", "at least one role is required"));
+        }
+        let description = check_key_description(description)?;
+        self.insert_api_key(
+            org_id,
+            None,
+            &roles,
+            &description,
+            &actor.audit_label(),
+            KeyShape::Atlas,
+        )
+        .await
+    }
+
+    /// The organization's programmatic keys (those made through Atlas), for its members.
+    pub async fn org_api_keys(&self, actor: &Actor, org_id: &str) -> CoreResult<Vec<ApiKeyRow>> {
+        actor.require_status(user_status::MAY_READ)?;
+        self.access(actor, org_id)
+            .await?
+            .require(Permission::ReadOrganization)?;
+        let mut keys = store::credentials::of_org(self.db.read(), org_id).await?;
+        keys.retain(|k| k.atlas_id.is_some());
+        Ok(keys)
+    }
+
+    pub async fn org_api_key(
+        &self,
+        actor: &Actor,
+        org_id: &str,
+        atlas_id: &str,
+    ) -> CoreResult<ApiKeyRow> {
+        self.org_api_keys(actor, org_id)
+            .await?
+            .into_iter()
+            .find(|k| k.atlas_id.as_deref() == Some(atlas_id))
+            .ok_or(CoreError::NotFound)
+    }
+
+    /// An owner changes a programmatic key's description or roles; `cache` forgets the key at
+    /// once here (other instances within [`KEY_CACHE_TTL`]).
+    pub async fn update_org_api_key(
+        &self,
+        actor: &Actor,
+        cache: &KeyCache,
+        org_id: &str,
+        atlas_id: &str,
+        description: Option<&str>,
+        roles: Option<Roles>,
+    ) -> CoreResult<ApiKeyRow> {
+        let current = self.org_api_key(actor, org_id, atlas_id).await?;
+        actor.require_status(&[user_status::ACTIVE])?;
+        self.access(actor, org_id)
+            .await?
+            .require(Permission::ManageOrganization)?;
+        let description = match description {
+            Some(d) => check_key_description(d)?,
+            None => current.description.clone(),
+        };
+        let roles = match roles {
+            Some(r) if r.is_empty() => {
+                return Err(CoreError::invalid("roles", "at least one role is required"));
+            }
+            Some(r) => r.to_stored(),
+            None => current.roles.clone(),
+        };
+        let mut tx = self.db.begin().await?;
+        store::credentials::update_atlas_key(&mut *tx, &current.id, &description, &roles).await?;
+        self.audit(
+            &mut tx,
+            Some(&actor.audit_label()),
+            Some(org_id),
+            "api_key.updated",
+            ("api_key", &current.id),
+            json!({"roles": roles}),
+        )
+        .await?;
+        tx.commit().await?;
+        cache.forget(&current.id);
+        self.org_api_key(actor, org_id, atlas_id).await
+    }
+
+    /// An owner deletes a programmatic key.
+    pub async fn delete_org_api_key(
+        &self,
+        actor: &Actor,
+        cache: &KeyCache,
+        org_id: &str,
+        atlas_id: &str,
+    ) -> CoreResult<()> {
+        let key = self.org_api_key(actor, org_id, atlas_id).await?;
+        self.access(actor, org_id)
+            .await?
+            .require(Permission::ManageOrganization)?;
+        self.revoke_api_key(actor, cache, org_id, &key.id).await
     }
 
     async fn insert_api_key(
@@ -283,9 +411,16 @@ impl Core {
         roles: &Roles,
         description: &str,
         actor: &str,
+        shape: KeyShape,
     ) -> CoreResult<CreatedKey> {
-        let id = ids::new_api_key_id();
-        let secret = ids::new_api_secret();
+        let (id, secret, atlas_id) = match shape {
+            KeyShape::Solapi => (ids::new_api_key_id(), ids::new_api_secret(), None),
+            KeyShape::Atlas => (
+                ids::new_atlas_public_key(),
+                ids::new_atlas_private_key(),
+                Some(self.new_id()),
+            ),
+        };
         let sealed = self.crypto.encrypt(&id, secret.as_bytes());
         let roles_stored = roles.to_stored();
         let mut tx = self.db.begin().await?;
@@ -298,6 +433,7 @@ impl Core {
             secret_encrypted: &sealed,
             created_by: Some(actor),
             now: &self.now_ts(),
+            atlas_id: atlas_id.as_deref(),
         };
         store::credentials::insert(&mut *tx, &new).await?;
         self.audit(
@@ -479,6 +615,7 @@ impl Core {
             &Roles::default(),
             description,
             "admin",
+            KeyShape::Solapi,
         )
         .await
     }

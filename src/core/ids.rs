@@ -48,6 +48,30 @@ pub fn new_api_key_id() -> String {
     format!("NCS{}", random_upper_alnum(13))
 }
 
+/// An Atlas programmatic key's public part: 8 lower-case letters, as Atlas issues them.
+pub fn new_atlas_public_key() -> String {
+    let mut b = [0u8; 8];
+    rand::fill(&mut b);
+    b.iter().map(|x| char::from(b'a' + x % 26)).collect()
+}
+
+/// An Atlas programmatic key's private part: a random (version 4) UUID, as Atlas issues them.
+pub fn new_atlas_private_key() -> String {
+    let mut b = [0u8; 16];
+    rand::fill(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = hex::encode(b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
+}
+
 /// An API secret as SOLAPI issues them: 32 characters of `[A-Z0-9]` (≈165 bits).
 pub fn new_api_secret() -> String {
     random_upper_alnum(32)

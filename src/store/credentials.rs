@@ -13,6 +13,7 @@ pub struct NewApiKey<'a> {
     pub secret_encrypted: &'a str,
     pub created_by: Option<&'a str>,
     pub now: &'a str,
+    pub atlas_id: Option<&'a str>,
 }
 
 pub async fn insert<'e, E: Executor<'e, Database = Any>>(
@@ -20,8 +21,8 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(
     k: &NewApiKey<'_>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO api_keys (id, org_id, user_id, roles, description, secret_encrypted, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO api_keys (id, org_id, user_id, roles, description, secret_encrypted, created_by, created_at, atlas_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(k.id)
     .bind(k.org_id)
@@ -31,6 +32,7 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(
     .bind(k.secret_encrypted)
     .bind(k.created_by)
     .bind(k.now)
+    .bind(k.atlas_id)
     .execute(db)
     .await?;
     Ok(())
@@ -38,7 +40,7 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(
 
 macro_rules! key_columns {
     () => {
-        "id, org_id, user_id, roles, description, secret_encrypted, created_at, last_used_at"
+        "id, org_id, user_id, roles, description, secret_encrypted, created_at, last_used_at, atlas_id"
     };
 }
 
@@ -94,4 +96,20 @@ pub async fn delete_of_member<'e, E: Executor<'e, Database = Any>>(
         .bind(user_id)
         .fetch_all(db)
         .await
+}
+
+/// Changes an Atlas key's description and roles.
+pub async fn update_atlas_key<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &str,
+    description: &str,
+    roles: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE api_keys SET description = $2, roles = $3 WHERE id = $1")
+        .bind(id)
+        .bind(description)
+        .bind(roles)
+        .execute(db)
+        .await?;
+    Ok(())
 }

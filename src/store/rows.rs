@@ -74,6 +74,8 @@ pub struct ApiKeyRow {
     pub secret_encrypted: String,
     pub created_at: String,
     pub last_used_at: Option<String>,
+    /// The id Atlas clients use (`apiUserId`); only for keys made through the Atlas face.
+    pub atlas_id: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

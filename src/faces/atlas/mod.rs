@@ -2,6 +2,7 @@
 //! bearer sessions, versioned media types, `envelope`/`pretty`, `ApiError`. So far: the legacy
 //! organization invitations and the organization's MongoDB Cloud Users. See docs/atlas.md.
 
+pub mod api_keys;
 pub mod invites;
 pub mod service_accounts;
 pub mod users;
@@ -28,6 +29,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(users::list, users::create))
         .routes(routes!(users::get_one, users::update, users::remove))
         .routes(routes!(users::put_roles))
+        .routes(routes!(api_keys::list, api_keys::create))
+        .routes(routes!(
+            api_keys::get_one,
+            api_keys::update,
+            api_keys::delete
+        ))
         .routes(routes!(service_accounts::list, service_accounts::create))
         .routes(routes!(
             service_accounts::get_one,

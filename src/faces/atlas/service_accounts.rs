@@ -111,11 +111,8 @@ pub async fn list(
         .await
         .map_err(org_error(&org_id))?;
     let all = accounts.iter().map(|a| view(a, None)).collect();
-    let url = format!(
-        "{}/api/atlas/v2/orgs/{org_id}/serviceAccounts",
-        app.core.settings.links.api_base
-    );
-    Ok(atlas.reply(v, StatusCode::OK, Some(paging.page(all, &url))))
+    let base = &app.core.settings.links.api_base;
+    Ok(atlas.reply_page(v, base, &paging, all))
 }
 
 #[utoipa::path(post, path = "/api/atlas/v2/orgs/{orgId}/serviceAccounts", tag = "Atlas service accounts",

@@ -291,12 +291,8 @@ pub async fn list(
             u => u.view(),
         })
         .collect();
-    let url = format!(
-        "{}/api/atlas/v2/orgs/{org_id}/users",
-        app.core.settings.links.api_base
-    );
-    let body = q.paging.page(all, &url);
-    Ok(atlas.reply(v, StatusCode::OK, Some(body)))
+    let base = &app.core.settings.links.api_base;
+    Ok(atlas.reply_page(v, base, &q.paging, all))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

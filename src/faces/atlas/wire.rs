@@ -59,6 +59,11 @@ pub const V2023_DEPRECATED: Version = Version {
     }),
 };
 
+pub const V2023: Version = Version {
+    date: "2023-01-01",
+    deprecated: None,
+};
+
 pub const V2025: Version = Version {
     date: "2025-02-19",
     deprecated: None,
@@ -257,6 +262,12 @@ impl Atlas {
             ));
         }
         Ok(v)
+    }
+
+    /// A page of a list at this request's own address (under `base`, the public URL).
+    pub fn reply_page(&self, v: Version, base: &str, paging: &Paging, all: Vec<Value>) -> Response {
+        let url = format!("{base}/{}", self.path);
+        self.reply(v, StatusCode::OK, Some(paging.page(all, &url)))
     }
 
     /// A success: `body` as the resolved version's media type (keys sorted, compact unless
