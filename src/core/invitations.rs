@@ -53,6 +53,21 @@ pub struct Joined {
     pub user_id: String,
 }
 
+/// Where an invited address stands, as its newest invitation says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InviteeState {
+    Pending,
+    Expired,
+    Declined,
+}
+
+/// An organization's members and the addresses invited into it ([`Core::org_people`]).
+#[derive(Debug, Clone)]
+pub struct People {
+    pub members: Vec<crate::store::rows::MemberRow>,
+    pub invitees: Vec<(InvitationDetail, InviteeState)>,
+}
+
 /// A new invitation's answer; the token exists only in the e-mail.
 #[derive(Debug, Clone)]
 pub struct Sent {
@@ -517,18 +532,46 @@ impl Core {
         })
     }
 
-    /// Every invitation of `org_id` ever made, oldest first, for its members (Atlas lists
-    /// pending, expired and declined invitees as organization users to every member).
-    pub async fn all_org_invitations(
-        &self,
-        actor: &Actor,
-        org_id: &str,
-    ) -> CoreResult<Vec<InvitationDetail>> {
-        actor.require_status(user_status::MAY_READ)?;
-        self.access(actor, org_id)
-            .await?
-            .require(Permission::ReadOrganization)?;
-        Ok(store::invitations::all_details_of_org(&self.db, org_id).await?)
+    /// The people of `org_id`, for its members (Atlas lists pending, expired and declined
+    /// invitees as organization users to every member): the members, oldest first, then every
+    /// other address whose newest invitation is pending, expired or declined, oldest first. A
+    /// newer invitation replaces an older one; a cancelled or accepted one ends the address's
+    /// story.
+    pub async fn org_people(&self, actor: &Actor, org_id: &str) -> CoreResult<People> {
+        let all = usize::MAX;
+        let (members, _) = self
+            .list_members(actor, org_id, &Default::default(), None, all)
+            .await?;
+        let invitations = store::invitations::all_details_of_org(&self.db, org_id).await?;
+        let member_emails: std::collections::HashSet<String> = members
+            .iter()
+            .map(|m| super::email::normalize(&m.email))
+            .collect();
+        // Oldest first, so the last one seen for an address is its newest.
+        let mut newest: std::collections::HashMap<String, InvitationDetail> =
+            std::collections::HashMap::new();
+        for d in invitations {
+            newest.insert(super::email::normalize(&d.invitation.email), d);
+        }
+        let now = self.now_ts();
+        let mut invitees: Vec<(InvitationDetail, InviteeState)> = newest
+            .into_iter()
+            .filter(|(e, _)| !member_emails.contains(e))
+            .filter_map(|(_, d)| {
+                let state = match effective_state(&d.invitation, &now) {
+                    "PENDING" => InviteeState::Pending,
+                    "EXPIRED" => InviteeState::Expired,
+                    "REJECTED" => InviteeState::Declined,
+                    _ => return None,
+                };
+                Some((d, state))
+            })
+            .collect();
+        invitees.sort_by(|(a, _), (b, _)| {
+            (&a.invitation.created_at, &a.invitation.id)
+                .cmp(&(&b.invitation.created_at, &b.invitation.id))
+        });
+        Ok(People { members, invitees })
     }
 
     /// A pending invitation of `org_id`, for its owners. Ended, unknown and other

@@ -5,8 +5,6 @@
 //! Versions: 2025-02-19 (pending and active users); 2023-01-01 of list, remove and the
 //! deprecated `PUT …/roles` (active users only).
 
-use std::collections::HashMap;
-
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -20,7 +18,7 @@ use super::wire::{
     Atlas, AtlasBody, AtlasError, Paging, QueryPairs, V2023_DEPRECATED, V2025, Version,
 };
 use crate::core::accounts::MemberChange;
-use crate::core::invitations::effective_state;
+use crate::core::invitations::InviteeState;
 use crate::core::roles::Roles;
 use crate::core::{CoreError, email, ids};
 use crate::faces::AppState;
@@ -133,54 +131,31 @@ fn app_user_view(m: &MemberRow) -> Value {
     })
 }
 
-/// Members first (oldest first), then the newest invitation of each address that is not a
-/// member, if it is pending, expired or declined. A newer invitation replaces an expired or
-/// declined one; a cancelled or accepted newest invitation shows nothing.
+/// The organization's people ([`crate::core::Core::org_people`]) as Atlas users.
 async fn org_users(
     app: &AppState,
     atlas: &Atlas,
     org_id: &str,
 ) -> Result<Vec<OrgUser>, AtlasError> {
-    let (members, _) = app
+    let people = app
         .core
-        .list_members(&atlas.actor, org_id, &Default::default(), None, usize::MAX)
+        .org_people(&atlas.actor, org_id)
         .await
         .map_err(org_error(org_id))?;
-    let invitations = app
-        .core
-        .all_org_invitations(&atlas.actor, org_id)
-        .await
-        .map_err(org_error(org_id))?;
-    let member_emails: std::collections::HashSet<String> =
-        members.iter().map(|m| email::normalize(&m.email)).collect();
-    let mut newest: HashMap<String, InvitationDetail> = HashMap::new();
-    for d in invitations {
-        newest.insert(email::normalize(&d.invitation.email), d);
-    }
-    let now = app.core.now_ts();
-    let mut invited: Vec<OrgUser> = newest
-        .into_iter()
-        .filter(|(e, _)| !member_emails.contains(e))
-        .filter_map(|(_, d)| {
-            let status = match effective_state(&d.invitation, &now) {
-                "PENDING" => "PENDING",
-                "EXPIRED" => "INVITATION_EXPIRED",
-                "REJECTED" => "INVITATION_REJECTED",
-                _ => return None,
-            };
-            Some(OrgUser::Invited(Box::new(d), status))
-        })
-        .collect();
-    invited.sort_by(|a, b| match (a, b) {
-        (OrgUser::Invited(x, _), OrgUser::Invited(y, _)) => {
-            (&x.invitation.created_at, &x.invitation.id)
-                .cmp(&(&y.invitation.created_at, &y.invitation.id))
-        }
-        _ => std::cmp::Ordering::Equal,
+    let invited = people.invitees.into_iter().map(|(d, state)| {
+        let status = match state {
+            InviteeState::Pending => "PENDING",
+            InviteeState::Expired => "INVITATION_EXPIRED",
+            InviteeState::Declined => "INVITATION_REJECTED",
+        };
+        OrgUser::Invited(Box::new(d), status)
     });
-    let mut all: Vec<OrgUser> = members.into_iter().map(OrgUser::Active).collect();
-    all.extend(invited);
-    Ok(all)
+    Ok(people
+        .members
+        .into_iter()
+        .map(OrgUser::Active)
+        .chain(invited)
+        .collect())
 }
 
 async fn find_user(
