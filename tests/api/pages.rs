@@ -135,6 +135,34 @@ impl Visitor {
     }
 }
 
+/// Pat, a member of Acme, invited into a second organization ("Other Org"): that invitation's id.
+async fn pat_invited_elsewhere(app: &TestApp) -> String {
+    app.join("pat@example.com", "MEMBER").await;
+    let other = app.other_org("boss@other.example").await;
+    let r = app
+        .post(
+            "/users/v1/invitations",
+            &Auth::key(&other),
+            serde_json::json!({"email": "pat@example.com", "role": "MEMBER"}),
+        )
+        .await;
+    r.assert_ok()["invitationId"].as_str().unwrap().to_owned()
+}
+
+/// A browser stand-in signed in as Pat.
+async fn signed_in_as_pat(app: &TestApp) -> Visitor {
+    let mut v = Visitor::new(app);
+    v.get("/sign-in").await;
+    let done = v
+        .post(
+            "/sign-in",
+            &[("email", "pat@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(done.status, 303);
+    v
+}
+
 #[tokio::test]
 async fn the_invitation_link_shows_the_organization_inviter_role_and_expiry_and_offers_sign_up() {
     let app = TestApp::spawn().await;
@@ -481,21 +509,7 @@ async fn behind_https_the_cookies_are_secure_host_only_http_only_and_same_site()
 #[tokio::test]
 async fn the_account_page_lists_pending_invitations_to_accept_or_decline() {
     let app = TestApp::spawn().await;
-    let (_bearer, _) = app.join("pat@example.com", "MEMBER").await;
-    let other = app.other_org("boss@other.example").await;
-    let (id, _) = {
-        let r = app
-            .post(
-                "/users/v1/invitations",
-                &Auth::key(&other),
-                serde_json::json!({"email": "pat@example.com", "role": "MEMBER"}),
-            )
-            .await;
-        (
-            r.assert_ok()["invitationId"].as_str().unwrap().to_owned(),
-            (),
-        )
-    };
+    let id = pat_invited_elsewhere(&app).await;
     let mut v = Visitor::new(&app);
     assert_eq!(v.get("/account").await.location(), "/sign-in?next=/account");
     v.get("/sign-in?next=/account").await;
@@ -544,27 +558,12 @@ async fn the_account_page_lists_pending_invitations_to_accept_or_decline() {
 #[tokio::test]
 async fn a_signed_in_invitee_accepts_with_one_button() {
     let app = TestApp::spawn().await;
-    app.join("pat@example.com", "MEMBER").await;
-    let other = app.other_org("boss@other.example").await;
-    let r = app
-        .post(
-            "/users/v1/invitations",
-            &Auth::key(&other),
-            serde_json::json!({"email": "pat@example.com", "role": "MEMBER"}),
-        )
-        .await;
-    r.assert_ok();
+    pat_invited_elsewhere(&app).await;
     let token = app
         .tokens_from_mail("pat@example.com", "/invitations/", 2)
         .await
         .remove(1);
-    let mut v = Visitor::new(&app);
-    v.get("/sign-in").await;
-    v.post(
-        "/sign-in",
-        &[("email", "pat@example.com"), ("password", PASSWORD)],
-    )
-    .await;
+    let mut v = signed_in_as_pat(&app).await;
     let page = v.get(&format!("/invitations/{token}")).await;
     assert!(page.html.contains("You are signed in as pat@example.com."));
     assert!(
@@ -645,23 +644,8 @@ async fn of_several_sign_ups_racing_on_one_link_exactly_one_wins() {
 #[tokio::test]
 async fn declining_from_the_account_page_ends_the_invitation() {
     let app = TestApp::spawn().await;
-    app.join("pat@example.com", "MEMBER").await;
-    let other = app.other_org("boss@other.example").await;
-    let r = app
-        .post(
-            "/users/v1/invitations",
-            &Auth::key(&other),
-            serde_json::json!({"email": "pat@example.com", "role": "MEMBER"}),
-        )
-        .await;
-    let id = r.assert_ok()["invitationId"].as_str().unwrap().to_owned();
-    let mut v = Visitor::new(&app);
-    v.get("/sign-in").await;
-    v.post(
-        "/sign-in",
-        &[("email", "pat@example.com"), ("password", PASSWORD)],
-    )
-    .await;
+    let id = pat_invited_elsewhere(&app).await;
+    let mut v = signed_in_as_pat(&app).await;
     v.get("/account").await;
     let done = v
         .post(&format!("/account/invitations/{id}/decline"), &[])
