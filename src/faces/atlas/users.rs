@@ -500,14 +500,7 @@ pub async fn add_or_remove_role(
             .filter(|r| org_role_name(*r) != org_role_name(role))
             .collect()
     };
-    if next.is_empty() {
-        return Err(AtlasError::new(
-            StatusCode::BAD_REQUEST,
-            "INVALID_ATTRIBUTE",
-            "A user must have at least one role at all times.",
-            vec![json!("orgRole")],
-        ));
-    }
+    // Taking away the last role is refused by the core (a user keeps at least one).
     let user = set_roles(&app, &atlas, &org_id, &user, next).await?;
     Ok(atlas.reply(v, StatusCode::OK, Some(user.view())))
 }
