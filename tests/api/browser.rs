@@ -363,12 +363,7 @@ async fn a_form_posted_without_its_csrf_token_is_refused() {
     b.click("#submit").await;
     assert_eq!(b.text("h1").await, "This form has expired");
     b.screenshot("csrf-refused").await;
-    let users = app
-        .scalar(
-            "SELECT COUNT(*) FROM users WHERE email_normalized = $1",
-            "nat@example.com",
-        )
-        .await;
+    let users = app.users_with_email("nat@example.com").await;
     assert_eq!(users, 0, "nothing was created");
     b.close().await;
 }

@@ -409,6 +409,15 @@ impl TestApp {
         out
     }
 
+    /// How many users have this (normalized) e-mail: 0 or 1.
+    pub async fn users_with_email(&self, email: &str) -> i64 {
+        self.scalar(
+            "SELECT COUNT(*) FROM users WHERE email_normalized = $1",
+            email,
+        )
+        .await
+    }
+
     pub async fn scalar(&self, sql: &str, bind: &str) -> i64 {
         sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
             .bind(bind)

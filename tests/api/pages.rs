@@ -412,14 +412,7 @@ async fn password_rules_are_explained_next_to_the_field_that_broke_them() {
             .html
             .contains("id=\"confirmation-error\">The two passwords do not match")
     );
-    assert_eq!(
-        app.scalar(
-            "SELECT COUNT(*) FROM users WHERE email_normalized = $1",
-            "new@example.com"
-        )
-        .await,
-        0
-    );
+    assert_eq!(app.users_with_email("new@example.com").await, 0);
 }
 
 #[tokio::test]
@@ -631,14 +624,7 @@ async fn of_several_sign_ups_racing_on_one_link_exactly_one_wins() {
         statuses.iter().all(|s| [303, 409, 410].contains(s)),
         "the others are told why: {statuses:?}"
     );
-    assert_eq!(
-        app.scalar(
-            "SELECT COUNT(*) FROM users WHERE email_normalized = $1",
-            "new@example.com"
-        )
-        .await,
-        1
-    );
+    assert_eq!(app.users_with_email("new@example.com").await, 1);
 }
 
 #[tokio::test]
