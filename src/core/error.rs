@@ -13,6 +13,8 @@ pub enum Conflict {
     AlreadyInvited,
     /// The change would leave the organization without an owner.
     LastOwner,
+    /// The name is taken by another project or team of the organization.
+    NameTaken,
     /// The state the request needs is not the state the entity is in (e.g. activate an active member).
     WrongState,
 }
@@ -31,6 +33,10 @@ pub enum CoreError {
     /// Unknown, or not visible to the caller (cross-organization access is always "not found").
     #[error("not found")]
     NotFound,
+    /// The request names something the organization does not have: `kind` is "project", "team"
+    /// or "user", `id` what the request said.
+    #[error("unknown {kind} {id}")]
+    UnknownReference { kind: &'static str, id: String },
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
     #[error("invalid {field}: {message}")]

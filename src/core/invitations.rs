@@ -9,7 +9,7 @@ use super::accounts::OrgDetail;
 use super::crypto::{looks_like_token, random_token};
 use super::email::Email;
 use super::error::unique_as;
-use super::roles::{Permission, Role, Roles};
+use super::roles::{Permission, ProjectRoles, Role, Roles};
 use super::{Actor, Conflict, Core, CoreError, CoreResult, Ended, ids, mail::Mail, user_status};
 use crate::store::{
     self,
@@ -68,13 +68,57 @@ pub struct People {
     pub invitees: Vec<(InvitationDetail, InviteeState)>,
 }
 
+/// What an invitation grants beyond the organization, on acceptance.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Grants {
+    /// Project roles, per project of the organization.
+    pub projects: Vec<(String, ProjectRoles)>,
+    /// Teams of the organization.
+    pub teams: Vec<String>,
+}
+
+/// A change to someone's projects (with roles) and teams: `None` leaves that part as it is, a
+/// list replaces it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GrantChange {
+    pub projects: Option<Vec<(String, ProjectRoles)>>,
+    pub teams: Option<Vec<String>>,
+}
+
+impl GrantChange {
+    pub fn is_given(&self) -> bool {
+        self.projects.is_some() || self.teams.is_some()
+    }
+
+    /// `grants` with the given parts replaced.
+    pub fn applied_to(self, mut grants: Grants) -> Grants {
+        if let Some(p) = self.projects {
+            grants.projects = p;
+        }
+        if let Some(t) = self.teams {
+            grants.teams = t;
+        }
+        grants
+    }
+}
+
+/// A new invitation, once the caller's right to send it is checked.
+pub(super) struct NewInvite<'a> {
+    pub access: &'a super::Access,
+    pub email: &'a Email,
+    pub roles: &'a Roles,
+    /// Set for a project invitation.
+    pub project_id: Option<&'a str>,
+    pub grants: &'a Grants,
+}
+
 /// A new invitation's answer; the token exists only in the e-mail.
 #[derive(Debug, Clone)]
 pub struct Sent {
     pub invitation: InvitationRow,
 }
 
-fn ended_from_state(state: &str) -> Option<Ended> {
+pub(super) fn ended_from_state(state: &str) -> Option<Ended> {
     match state {
         "ACCEPTED" => Some(Ended::Accepted),
         "CANCELLED" => Some(Ended::Cancelled),
@@ -163,6 +207,19 @@ impl Core {
         email: &str,
         roles: Roles,
     ) -> CoreResult<Sent> {
+        self.invite_with(actor, org_id, email, roles, &Grants::default())
+            .await
+    }
+
+    /// [`Core::invite`] with project roles and teams the invitee receives on accepting.
+    pub async fn invite_with(
+        &self,
+        actor: &Actor,
+        org_id: &str,
+        email: &str,
+        roles: Roles,
+        grants: &Grants,
+    ) -> CoreResult<Sent> {
         let email = Email::parse(email)
             .ok_or_else(|| CoreError::invalid("email", "must be a valid e-mail address"))?;
         if roles.is_empty() {
@@ -180,6 +237,27 @@ impl Core {
         if store::invitations::is_member_email(self.db.read(), org_id, &normalized).await? {
             return Err(CoreError::Conflict(Conflict::AlreadyMember));
         }
+        self.check_grants(org_id, grants).await?;
+        let invitation = NewInvite {
+            access: &access,
+            email: &email,
+            roles: &roles,
+            project_id: None,
+            grants,
+        };
+        self.insert_invitation(actor, invitation).await
+    }
+
+    /// Writes a new pending invitation, its grants, its audit event and its e-mail in one
+    /// transaction. The caller has checked who may send it.
+    pub(super) async fn insert_invitation(
+        &self,
+        actor: &Actor,
+        n: NewInvite<'_>,
+    ) -> CoreResult<Sent> {
+        let (access, email, roles) = (n.access, n.email, n.roles);
+        let org_id = access.org_id.as_str();
+        let normalized = email.normalized();
         self.check_send_limits(org_id, &normalized).await?;
 
         let token = random_token();
@@ -196,6 +274,11 @@ impl Core {
             updated_at: now,
             expires_at: self.ts_in(self.settings.invitation_ttl),
             accepted_by: None,
+            project_id: n.project_id.map(str::to_owned),
+            inviter_key_id: match (&actor.user, &actor.key) {
+                (None, Some(k)) => Some(k.key_id.clone()),
+                _ => None,
+            },
         };
         let new = NewInvitation {
             id: &row.id,
@@ -207,6 +290,8 @@ impl Core {
             token_digest: &self.crypto.token_digest(&token),
             now: &row.created_at,
             expires_at: &row.expires_at,
+            project_id: n.project_id,
+            inviter_key_id: row.inviter_key_id.as_deref(),
         };
         let mail = self.seal_mail(
             email.as_str(),
@@ -228,8 +313,10 @@ impl Core {
                 return Err(CoreError::Conflict(Conflict::AlreadyInvited));
             }
         }
+        self.write_grants(&mut tx, &row.id, org_id, n.grants)
+            .await?;
         let label = actor.audit_label();
-        let details = json!({"roles": row.roles});
+        let details = json!({"roles": row.roles, "projectId": row.project_id});
         self.audit(
             &mut tx,
             Some(&label),
@@ -243,6 +330,145 @@ impl Core {
         tx.commit().await?;
         self.outbox_wakeup.notify_one();
         Ok(Sent { invitation: row })
+    }
+
+    /// Every project and team `grants` names must be the organization's.
+    pub(super) async fn check_grants(&self, org_id: &str, grants: &Grants) -> CoreResult<()> {
+        if !grants.projects.is_empty() {
+            let known =
+                store::named::of_org(self.db.read(), store::named::Named::Projects, org_id).await?;
+            for (id, roles) in &grants.projects {
+                if !known.iter().any(|p| &p.id == id) {
+                    return Err(CoreError::UnknownReference {
+                        kind: "project",
+                        id: id.clone(),
+                    });
+                }
+                if roles.is_empty() {
+                    return Err(CoreError::invalid(
+                        "roles",
+                        "at least one project role is required",
+                    ));
+                }
+            }
+        }
+        if !grants.teams.is_empty() {
+            let known =
+                store::named::of_org(self.db.read(), store::named::Named::Teams, org_id).await?;
+            if let Some(id) = grants
+                .teams
+                .iter()
+                .find(|id| !known.iter().any(|t| &t.id == *id))
+            {
+                return Err(CoreError::UnknownReference {
+                    kind: "team",
+                    id: id.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Replaces what an invitation grants (inside the caller's transaction).
+    pub(super) async fn write_grants(
+        &self,
+        conn: &mut AnyConnection,
+        invitation_id: &str,
+        org_id: &str,
+        grants: &Grants,
+    ) -> CoreResult<()> {
+        store::projects::delete_grants(&mut *conn, invitation_id, None).await?;
+        store::teams::delete_grants(&mut *conn, invitation_id, None).await?;
+        for (project_id, roles) in &grants.projects {
+            store::projects::put_grant(
+                &mut *conn,
+                invitation_id,
+                org_id,
+                project_id,
+                &roles.to_stored(),
+            )
+            .await?;
+        }
+        for team_id in &grants.teams {
+            store::teams::add_grant(&mut *conn, invitation_id, org_id, team_id).await?;
+        }
+        Ok(())
+    }
+
+    /// What an invitation grants, as stored.
+    pub async fn grants_of(&self, invitation_id: &str) -> CoreResult<Grants> {
+        let projects = store::projects::grants_of(self.db.read(), invitation_id)
+            .await?
+            .into_iter()
+            .map(|(p, r)| (p, ProjectRoles::from_stored(&r)))
+            .collect();
+        let teams = store::teams::grants_of(self.db.read(), invitation_id).await?;
+        Ok(Grants { projects, teams })
+    }
+
+    /// The person who accepted `claimed` joins: the organization (a project invitation lets an
+    /// existing member in, adding nothing to their organization roles), then what it grants.
+    async fn join(
+        &self,
+        conn: &mut AnyConnection,
+        claimed: &InvitationRow,
+        user_id: &str,
+        name: &str,
+        now: &str,
+    ) -> CoreResult<()> {
+        let org_id = &claimed.org_id;
+        let is_member = store::orgs::member(&mut *conn, org_id, user_id)
+            .await?
+            .is_some();
+        if !(is_member && claimed.project_id.is_some()) {
+            unique_as(
+                store::orgs::insert_membership(
+                    &mut *conn,
+                    org_id,
+                    user_id,
+                    name,
+                    &claimed.roles,
+                    now,
+                )
+                .await,
+                Conflict::AlreadyMember,
+            )?;
+        }
+        self.apply_grants(conn, claimed, user_id, now).await
+    }
+
+    /// Gives the person who accepted an invitation what it grants: its project roles (added to
+    /// any they hold) and its teams. Inside the accepting transaction.
+    async fn apply_grants(
+        &self,
+        conn: &mut AnyConnection,
+        claimed: &InvitationRow,
+        user_id: &str,
+        now: &str,
+    ) -> CoreResult<()> {
+        let org_id = &claimed.org_id;
+        for (project_id, roles) in store::projects::grants_of(&mut *conn, &claimed.id).await? {
+            let mut all = ProjectRoles::from_stored(&roles);
+            // Added to the person's own roles there; roles through teams stay the team's.
+            if let Some(own) =
+                store::projects::direct_roles(&mut *conn, &project_id, user_id).await?
+            {
+                all = all.union(&ProjectRoles::from_stored(&own));
+            }
+            store::projects::put_member(
+                &mut *conn,
+                &project_id,
+                org_id,
+                user_id,
+                &all.to_stored(),
+                now,
+            )
+            .await?;
+        }
+        for team_id in store::teams::grants_of(&mut *conn, &claimed.id).await? {
+            store::teams::add_member(&mut *conn, &team_id, org_id, user_id, now).await?;
+        }
+        Ok(())
     }
 
     /// SOLAPI #24: pending invitations of an organization (owners).
@@ -384,19 +610,8 @@ impl Core {
             tx.commit().await?;
             return Err(why);
         };
-        let name = user.name.clone();
-        unique_as(
-            store::orgs::insert_membership(
-                &mut *tx,
-                &claimed.org_id,
-                &user.id,
-                &name,
-                &claimed.roles,
-                &now,
-            )
-            .await,
-            Conflict::AlreadyMember,
-        )?;
+        self.join(&mut tx, &claimed, &user.id, &user.name, &now)
+            .await?;
         if via_token && user.status == user_status::UNVERIFIED {
             let verified = store::users::ProfileUpdate {
                 status: Some(user_status::ACTIVE),
@@ -482,15 +697,7 @@ impl Core {
             drop(tx); // roll back the user; the expiry (if any) is re-applied on the next read
             return Err(why);
         };
-        store::orgs::insert_membership(
-            &mut *tx,
-            &claimed.org_id,
-            &user_id,
-            &name,
-            &claimed.roles,
-            &now,
-        )
-        .await?;
+        self.join(&mut tx, &claimed, &user_id, &name, &now).await?;
         let actor = format!("user:{user_id}");
         let org = Some(claimed.org_id.as_str());
         self.audit(
@@ -542,6 +749,20 @@ impl Core {
         let (members, _) = self
             .list_members(actor, org_id, &Default::default(), None, all)
             .await?;
+        self.people_with(org_id, members).await
+    }
+
+    /// [`Core::org_people`] without the caller's check (the caller has made its own).
+    pub(super) async fn org_people_unchecked(&self, org_id: &str) -> CoreResult<People> {
+        let members = store::orgs::all_members(self.db.read(), org_id).await?;
+        self.people_with(org_id, members).await
+    }
+
+    async fn people_with(
+        &self,
+        org_id: &str,
+        members: Vec<crate::store::rows::MemberRow>,
+    ) -> CoreResult<People> {
         let invitations = store::invitations::all_details_of_org(&self.db, org_id).await?;
         let member_emails: std::collections::HashSet<String> = members
             .iter()
@@ -588,7 +809,7 @@ impl Core {
         access.require(Permission::ManageInvitations)?;
         let row = store::invitations::detail_by_id(self.db.read(), id)
             .await?
-            .filter(|d| d.invitation.org_id == org_id)
+            .filter(|d| d.invitation.org_id == org_id && d.invitation.project_id.is_none())
             .ok_or(CoreError::NotFound)?;
         if effective_state(&row.invitation, &self.now_ts()) != "PENDING" {
             return Err(CoreError::NotFound);
@@ -669,6 +890,10 @@ impl Core {
         let row = self.find_invitation(Reference::Id(id)).await?;
         if org_id.is_some_and(|o| o != row.org_id) {
             return Err(CoreError::NotFound);
+        }
+        // Atlas: a project invitation is deleted through its project, not its organization.
+        if org_id.is_some() && row.project_id.is_some() && row.state == "PENDING" {
+            return Err(CoreError::Conflict(Conflict::WrongState));
         }
         let access = self.access(actor, &row.org_id).await?;
         access.require(Permission::ManageInvitations)?;
@@ -783,7 +1008,7 @@ impl Core {
             .await
     }
 
-    async fn end_invitation(
+    pub(super) async fn end_invitation(
         &self,
         actor: Option<&Actor>,
         row: &InvitationRow,

@@ -12,8 +12,10 @@ pub mod invitations;
 pub mod mail;
 pub mod outbox;
 pub mod password;
+pub mod projects;
 pub mod roles;
 pub mod service_accounts;
+pub mod teams;
 pub mod users;
 pub mod webhooks;
 

@@ -143,6 +143,89 @@ impl FromIterator<Role> for Roles {
     }
 }
 
+/// Atlas project roles, stored by these names (SOLAPI has no projects). The list of the June
+/// 2025 specification; today's leaves them free strings, usher keeps the known ones.
+pub const PROJECT_ROLES: [&str; 11] = [
+    "GROUP_BACKUP_MANAGER",
+    "GROUP_CLUSTER_MANAGER",
+    "GROUP_DATA_ACCESS_ADMIN",
+    "GROUP_DATA_ACCESS_READ_ONLY",
+    "GROUP_DATA_ACCESS_READ_WRITE",
+    "GROUP_DATABASE_ACCESS_ADMIN",
+    "GROUP_OBSERVABILITY_VIEWER",
+    "GROUP_OWNER",
+    "GROUP_READ_ONLY",
+    "GROUP_SEARCH_INDEX_EDITOR",
+    "GROUP_STREAM_PROCESSING_OWNER",
+];
+
+/// The project role that manages a project: its settings, people, invitations and teams (Atlas'
+/// "Project Owner" and "Project Access Manager" requirements).
+pub const PROJECT_OWNER: &str = "GROUP_OWNER";
+
+/// A set of project roles (possibly empty: a caller with none in a project).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProjectRoles(BTreeSet<&'static str>);
+
+impl ProjectRoles {
+    /// Known names only; the first unknown one is the error.
+    pub fn parse<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<ProjectRoles, &'a str> {
+        let mut set = BTreeSet::new();
+        for n in names {
+            set.insert(*PROJECT_ROLES.iter().find(|r| **r == n).ok_or(n)?);
+        }
+        Ok(ProjectRoles(set))
+    }
+
+    /// Unknown names are skipped, as for [`Roles::from_stored`].
+    pub fn from_stored(s: &str) -> ProjectRoles {
+        ProjectRoles(
+            s.split_whitespace()
+                .filter_map(|n| PROJECT_ROLES.iter().find(|r| **r == n).copied())
+                .collect(),
+        )
+    }
+
+    pub fn to_stored(&self) -> String {
+        self.0.iter().copied().collect::<Vec<_>>().join(" ")
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.0.iter().copied()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.contains(name)
+    }
+
+    pub fn union(&self, other: &ProjectRoles) -> ProjectRoles {
+        ProjectRoles(self.0.union(&other.0).copied().collect())
+    }
+
+    pub fn with(&self, name: &'static str) -> ProjectRoles {
+        let mut s = self.0.clone();
+        s.insert(name);
+        ProjectRoles(s)
+    }
+
+    pub fn without(&self, name: &str) -> ProjectRoles {
+        ProjectRoles(self.0.iter().copied().filter(|r| *r != name).collect())
+    }
+}
+
+/// What a caller may do inside one project: read it, or manage it. Organization owners manage
+/// every project of their organization and organization read-only members read every one
+/// (as in Atlas); otherwise the caller's own and their teams' project roles decide.
+pub fn project_permission(org: &Roles, project: &ProjectRoles) -> (bool, bool) {
+    let manage = org.contains(Role::Owner) || project.contains(PROJECT_OWNER);
+    let read = manage || org.contains(Role::ReadOnly) || !project.is_empty();
+    (read, manage)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,5 +255,29 @@ mod tests {
             Role::Developer
         );
         assert!(Roles::from_stored("NOT_A_ROLE").is_empty());
+    }
+
+    #[test]
+    fn project_owners_and_organization_owners_manage_projects_and_read_only_members_read_them() {
+        let none = ProjectRoles::default();
+        let owner = ProjectRoles::parse(["GROUP_OWNER"]).unwrap();
+        let reader = ProjectRoles::parse(["GROUP_READ_ONLY"]).unwrap();
+        let member = Roles::one(Role::Member);
+        assert_eq!(project_permission(&member, &none), (false, false));
+        assert_eq!(project_permission(&member, &reader), (true, false));
+        assert_eq!(project_permission(&member, &owner), (true, true));
+        assert_eq!(
+            project_permission(&Roles::one(Role::Owner), &none),
+            (true, true)
+        );
+        assert_eq!(
+            project_permission(&Roles::one(Role::ReadOnly), &none),
+            (true, false)
+        );
+        assert_eq!(ProjectRoles::parse(["GROUP_NOPE"]), Err("GROUP_NOPE"));
+        assert_eq!(
+            ProjectRoles::from_stored(&owner.union(&reader).to_stored()),
+            owner.union(&reader)
+        );
     }
 }

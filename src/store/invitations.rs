@@ -9,7 +9,7 @@ use super::rows::InvitationRow;
 
 macro_rules! invitation_columns {
     () => {
-        "id, org_id, email, roles, inviter_id, state, created_at, updated_at, expires_at, accepted_by"
+        "id, org_id, email, roles, inviter_id, state, created_at, updated_at, expires_at, accepted_by, project_id, inviter_key_id"
     };
 }
 
@@ -23,6 +23,8 @@ pub struct NewInvitation<'a> {
     pub token_digest: &'a str,
     pub now: &'a str,
     pub expires_at: &'a str,
+    pub project_id: Option<&'a str>,
+    pub inviter_key_id: Option<&'a str>,
 }
 
 /// Inserts a PENDING invitation unless the partial unique index `invitations_one_pending`
@@ -35,7 +37,7 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(
 ) -> Result<bool, sqlx::Error> {
     let r = sqlx::query(
         "INSERT INTO invitations (id, org_id, email, email_normalized, roles, inviter_id, state, token_digest, \
-         created_at, updated_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7, $8, $8, $9) \
+         created_at, updated_at, expires_at, project_id, inviter_key_id) VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7, $8, $8, $9, $10, $11) \
          ON CONFLICT DO NOTHING",
     )
     .bind(n.id)
@@ -47,6 +49,8 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(
     .bind(n.token_digest)
     .bind(n.now)
     .bind(n.expires_at)
+    .bind(n.project_id)
+    .bind(n.inviter_key_id)
     .execute(db)
     .await?;
     Ok(r.rows_affected() == 1)
@@ -211,6 +215,8 @@ const DETAIL_COLUMNS: &[(&str, &str)] = &[
     ("i.updated_at", "updated_at"),
     ("i.expires_at", "expires_at"),
     ("i.accepted_by", "accepted_by"),
+    ("i.project_id", "project_id"),
+    ("i.inviter_key_id", "inviter_key_id"),
     ("o.name", "org_name"),
     ("o.status", "org_status"),
     ("o.created_at", "org_created_at"),
@@ -302,8 +308,8 @@ async fn detail_list(
     Ok(list)
 }
 
-/// Pending, unexpired invitations of an organization with the SOLAPI list filters, oldest first
-/// (the first 1,000).
+/// Pending, unexpired organization invitations (not project ones) of an organization with the
+/// SOLAPI list filters, oldest first (the first 1,000).
 pub async fn pending_details_of_org(
     db: &super::Db,
     org_id: &str,
@@ -311,7 +317,7 @@ pub async fn pending_details_of_org(
     f: &ListFilter,
 ) -> Result<Vec<InvitationDetail>, sqlx::Error> {
     let select = detail_select(
-        "WHERE i.org_id = $1 AND i.state = 'PENDING' AND i.expires_at > $2 \
+        "WHERE i.org_id = $1 AND i.project_id IS NULL AND i.state = 'PENDING' AND i.expires_at > $2 \
          AND ($3 IS NULL OR i.inviter_id = $3) AND ($4 IS NULL OR i.email_normalized = $4) \
          AND ($5 IS NULL OR i.roles = $5) AND ($6 IS NULL OR i.created_at = $6) AND ($7 IS NULL OR i.updated_at = $7) \
          ORDER BY i.created_at, i.id LIMIT 1000",
@@ -328,14 +334,37 @@ pub async fn pending_details_of_org(
     detail_list(db, query).await
 }
 
-/// Every invitation of an organization, whatever its state, oldest first (the first 10,000).
+/// Every organization invitation (not project ones) of an organization, whatever its state,
+/// oldest first (the first 10,000).
 pub async fn all_details_of_org(
     db: &super::Db,
     org_id: &str,
 ) -> Result<Vec<InvitationDetail>, sqlx::Error> {
-    let select = detail_select("WHERE i.org_id = $1 ORDER BY i.created_at, i.id LIMIT 10000");
+    let select = detail_select(
+        "WHERE i.org_id = $1 AND i.project_id IS NULL ORDER BY i.created_at, i.id LIMIT 10000",
+    );
     let sql = db.json_array_sql(&select, detail_names());
     let query = sqlx::query_scalar(AssertSqlSafe(sql)).bind(org_id);
+    detail_list(db, query).await
+}
+
+/// Pending, unexpired project invitations of a project, optionally of one e-mail, oldest first
+/// (the first 1,000).
+pub async fn pending_details_of_project(
+    db: &super::Db,
+    project_id: &str,
+    now: &str,
+    email_normalized: Option<&str>,
+) -> Result<Vec<InvitationDetail>, sqlx::Error> {
+    let select = detail_select(
+        "WHERE i.project_id = $1 AND i.state = 'PENDING' AND i.expires_at > $2 \
+         AND ($3 IS NULL OR i.email_normalized = $3) ORDER BY i.created_at, i.id LIMIT 1000",
+    );
+    let sql = db.json_array_sql(&select, detail_names());
+    let query = sqlx::query_scalar(AssertSqlSafe(sql))
+        .bind(project_id)
+        .bind(now)
+        .bind(email_normalized);
     detail_list(db, query).await
 }
 
@@ -373,6 +402,26 @@ pub async fn set_roles<'e, E: Executor<'e, Database = Any>>(
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Marks a pending, unexpired invitation of `org_id` as changed (and, on PostgreSQL, locks it
+/// for the rest of the transaction); 0 if there is none.
+pub async fn touch_pending<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &str,
+    org_id: &str,
+    now: &str,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE invitations SET updated_at = $3 \
+         WHERE id = $1 AND org_id = $2 AND state = 'PENDING' AND expires_at > $3",
+    )
+    .bind(id)
+    .bind(org_id)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// True when a user with this e-mail is already a member of the organization.

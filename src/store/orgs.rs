@@ -149,6 +149,36 @@ pub async fn member<'e, E: Executor<'e, Database = Any>>(
     .await
 }
 
+/// Every member of an organization, oldest membership first.
+pub async fn all_members<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    org_id: &str,
+) -> Result<Vec<MemberRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        member_select!(),
+        "WHERE m.org_id = $1 ORDER BY m.created_at, m.user_id"
+    ))
+    .bind(org_id)
+    .fetch_all(db)
+    .await
+}
+
+/// The member of an organization with this (normalized) e-mail, if there is one.
+pub async fn members_by_email<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    org_id: &str,
+    email_normalized: &str,
+) -> Result<Option<MemberRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        member_select!(),
+        "WHERE m.org_id = $1 AND u.email_normalized = $2"
+    ))
+    .bind(org_id)
+    .bind(email_normalized)
+    .fetch_optional(db)
+    .await
+}
+
 /// Members of an organization in id order, starting after `start_after` (keyset pagination).
 pub async fn members<'e, E: Executor<'e, Database = Any>>(
     db: E,

@@ -62,6 +62,10 @@ pub struct InvitationRow {
     pub updated_at: String,
     pub expires_at: String,
     pub accepted_by: Option<String>,
+    /// Set for a project invitation (issued through that project); `None`: an organization one.
+    pub project_id: Option<String>,
+    /// The organization key or service account that sent it, when no person did.
+    pub inviter_key_id: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -41,11 +41,14 @@ impl Answer {
 }
 
 /// A Digest client: asks, reads the challenge, answers it (as the Go SDK does on every request).
+#[derive(Clone)]
 pub struct Atlas<'a> {
     app: &'a TestApp,
     key: String,
     secret: String,
     pub accept: Option<String>,
+    /// Set: sends this bearer token (a session or a service account's) instead of Digest.
+    pub bearer: Option<String>,
 }
 
 fn challenge_param<'h>(challenge: &'h str, name: &str) -> &'h str {
@@ -85,6 +88,16 @@ impl<'a> Atlas<'a> {
             key: key.into(),
             secret: secret.into(),
             accept: Some(V1.into()),
+            bearer: None,
+        }
+    }
+
+    /// A client sending `Authorization: Bearer <token>` (a session, or a service account's
+    /// access token).
+    pub fn with_bearer(app: &'a TestApp, token: &str) -> Atlas<'a> {
+        Atlas {
+            bearer: Some(token.into()),
+            ..Atlas::with_key(app, "", "")
         }
     }
 
@@ -146,9 +159,16 @@ impl<'a> Atlas<'a> {
     /// Sends as the Go SDK does (a bare request, then the answer to its challenge), checking
     /// both answers against the Atlas OpenAPI documents (`atlas_schema`).
     pub async fn call_raw(&self, method: Method, uri: &str, body: Option<&str>) -> Answer {
+        let path = uri.split('?').next().unwrap();
+        if let Some(token) = &self.bearer {
+            let answer = self
+                .send(&method, uri, body, Some(format!("Bearer {token}")))
+                .await;
+            crate::atlas_schema::check(method.as_str(), path, &answer);
+            return answer;
+        }
         let first = self.send(&method, uri, body, None).await;
         assert_eq!(first.status, 401, "unauthenticated first: {}", first.text);
-        let path = uri.split('?').next().unwrap();
         crate::atlas_schema::check(method.as_str(), path, &first);
         let auth = self.answer(first.header("www-authenticate"), &method, uri);
         let answer = self.send(&method, uri, body, Some(auth)).await;
@@ -705,18 +725,74 @@ async fn the_api_document_describes_every_atlas_operation() {
         .json()
         .await
         .unwrap();
-    let base = "/api/atlas/v2/orgs/{orgId}";
-    for (path, methods) in [
-        ("/invites", &["get", "post", "patch"][..]),
-        ("/invites/{invitationId}", &["get", "patch", "delete"]),
-        ("/users", &["get", "post"]),
-        ("/users/{userId}", &["get", "patch", "delete"]),
-        ("/users/{userId}/roles", &["put"]),
-        ("/users/{userId}:addRole", &["post"]),
-        ("/users/{userId}:removeRole", &["post"]),
-    ] {
-        for m in methods {
-            let op = &doc["paths"][format!("{base}{path}")][m];
+    let org = "/orgs/{orgId}";
+    let group = "/groups/{groupId}";
+    let described: &[(String, &[&str])] = &[
+        ("/orgs".into(), &["get"]),
+        (org.into(), &["get", "patch"]),
+        (format!("{org}/groups"), &["get"]),
+        (format!("{org}/invites"), &["get", "post", "patch"]),
+        (
+            format!("{org}/invites/{{invitationId}}"),
+            &["get", "patch", "delete"],
+        ),
+        (format!("{org}/users"), &["get", "post"]),
+        (
+            format!("{org}/users/{{userId}}"),
+            &["get", "patch", "delete"],
+        ),
+        (format!("{org}/users/{{userId}}/roles"), &["put"]),
+        (format!("{org}/users/{{userId}}:addRole"), &["post"]),
+        (format!("{org}/users/{{userId}}:removeRole"), &["post"]),
+        (format!("{org}/teams"), &["get", "post"]),
+        (
+            format!("{org}/teams/{{teamId}}"),
+            &["get", "patch", "delete"],
+        ),
+        (format!("{org}/teams/byName/{{teamName}}"), &["get"]),
+        (format!("{org}/teams/{{teamId}}/users"), &["get", "post"]),
+        (
+            format!("{org}/teams/{{teamId}}/users/{{userId}}"),
+            &["delete"],
+        ),
+        (format!("{org}/teams/{{teamId}}:addUser"), &["post"]),
+        (format!("{org}/teams/{{teamId}}:removeUser"), &["post"]),
+        (format!("{org}/apiKeys"), &["get", "post"]),
+        (
+            format!("{org}/apiKeys/{{apiUserId}}"),
+            &["get", "patch", "delete"],
+        ),
+        (format!("{org}/serviceAccounts"), &["get", "post"]),
+        (
+            format!("{org}/serviceAccounts/{{clientId}}"),
+            &["get", "patch", "delete"],
+        ),
+        (
+            format!("{org}/serviceAccounts/{{clientId}}/secrets"),
+            &["post"],
+        ),
+        ("/groups".into(), &["get", "post"]),
+        (group.into(), &["get", "patch", "delete"]),
+        ("/groups/byName/{groupName}".into(), &["get"]),
+        (format!("{group}/invites"), &["get", "post", "patch"]),
+        (
+            format!("{group}/invites/{{invitationId}}"),
+            &["get", "patch", "delete"],
+        ),
+        (format!("{group}/users"), &["get", "post"]),
+        (format!("{group}/users/{{userId}}"), &["get", "delete"]),
+        (format!("{group}/users/{{userId}}/roles"), &["put"]),
+        (format!("{group}/users/{{userId}}:addRole"), &["post"]),
+        (format!("{group}/users/{{userId}}:removeRole"), &["post"]),
+        (format!("{group}/teams"), &["get", "post"]),
+        (
+            format!("{group}/teams/{{teamId}}"),
+            &["get", "patch", "delete"],
+        ),
+    ];
+    for (path, methods) in described {
+        for m in *methods {
+            let op = &doc["paths"][format!("/api/atlas/v2{path}")][m];
             assert!(op.is_object(), "{m} {path} is described");
             assert_eq!(op["security"][0], json!({"digest": []}), "{m} {path}");
         }

@@ -240,6 +240,32 @@ async fn populate(app: &TestApp) -> Fixture {
         .unwrap();
     assert_eq!(token.status(), 200);
 
+    // A project with its owner, a team in it, and an invitation that grants both.
+    let project = crate::atlas_projects::project(app, "Payments").await;
+    let team = crate::atlas_projects::team(app, "Ops", &["member@example.com"]).await;
+    let owner = crate::atlas::Atlas::owner(app);
+    let assigned = owner
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/atlas/v2/groups/{project}/teams"),
+            Some(json!([{"teamId": team, "roleNames": ["GROUP_READ_ONLY"]}])),
+        )
+        .await;
+    assert_eq!(assigned.status, 200, "{}", assigned.text);
+    let granted = owner
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/atlas/v2/orgs/{org}/invites"),
+            Some(json!({
+                "username": "granted@example.com",
+                "roles": ["ORG_MEMBER"],
+                "teamIds": [team],
+                "groupRoleAssignments": [{"groupId": project, "roles": ["GROUP_OWNER"]}],
+            })),
+        )
+        .await;
+    assert_eq!(granted.status, 200, "{}", granted.text);
+
     Fixture {
         owner_session: app.login(&app.owner.email, &app.owner.password).await,
         org,

@@ -113,7 +113,7 @@ pub async fn create(
     let desc = b
         .desc
         .ok_or_else(|| AtlasError::missing_attribute("desc"))?;
-    let roles = checked_roles(&org_id, b.roles.as_deref(), None, None)?
+    let roles = checked_roles(&org_id, b.roles.as_deref())?
         .ok_or_else(|| AtlasError::missing_attribute("roles"))?;
     let created = app
         .core
@@ -155,7 +155,7 @@ pub async fn update(
 ) -> Result<Response, AtlasError> {
     let v = atlas.version(CURRENT)?;
     check_org_id(&org_id)?;
-    let roles = checked_roles(&org_id, b.roles.as_deref(), None, None)?;
+    let roles = checked_roles(&org_id, b.roles.as_deref())?;
     let k = app
         .core
         .update_org_api_key(

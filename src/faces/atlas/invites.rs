@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::wire::{Atlas, AtlasBody, AtlasError, LEGACY_ORG_INVITES};
-use crate::core::roles::{Role, Roles};
+use crate::core::invitations::{GrantChange, Grants};
+use crate::core::roles::{ProjectRoles, Role, Roles};
 use crate::core::{CoreError, ids};
 use crate::faces::AppState;
 use crate::store::invitations::{InvitationDetail, ListFilter};
@@ -49,24 +50,58 @@ pub fn org_roles(stored: &str) -> Vec<&'static str> {
     names
 }
 
-/// `OrganizationInvitation`, without `links` (real Atlas sends none).
-fn view(d: &InvitationDetail) -> Value {
+/// `OrganizationInvitation`, without `links` (real Atlas sends none). `groupRoleAssignments`
+/// has one entry per (project, role), as the response schema's `GroupRole` has it.
+fn view(d: &InvitationDetail, grants: &Grants) -> Value {
     let i = &d.invitation;
     let mut v = json!({
         "createdAt": seconds(&i.created_at),
         "expiresAt": seconds(&i.expires_at),
-        "groupRoleAssignments": [],
+        "groupRoleAssignments": group_roles(&grants.projects),
         "id": i.id,
         "orgId": i.org_id,
         "orgName": d.org_name,
         "roles": org_roles(&i.roles),
-        "teamIds": [],
+        "teamIds": grants.teams,
         "username": i.email,
     });
-    if let Some(inviter) = &d.inviter_email {
+    if let Some(inviter) = inviter(d) {
         v["inviterUsername"] = json!(inviter);
     }
     v
+}
+
+/// Who sent an invitation, as Atlas names them: the person's e-mail, or the public key of the
+/// organization API key (the client id of the service account) that sent it.
+pub fn inviter(d: &InvitationDetail) -> Option<&str> {
+    d.inviter_email
+        .as_deref()
+        .or(d.invitation.inviter_key_id.as_deref())
+}
+
+/// `[{groupId, groupRole}]`, one per role.
+pub fn group_roles(projects: &[(String, ProjectRoles)]) -> Vec<Value> {
+    projects
+        .iter()
+        .flat_map(|(p, roles)| {
+            roles
+                .names()
+                .map(move |r| json!({"groupId": p, "groupRole": r}))
+        })
+        .collect()
+}
+
+/// `[{groupId, groupRoles}]`, one per project (the users API's `GroupRoleAssignment`).
+pub fn group_role_assignments(projects: &[(String, ProjectRoles)]) -> Vec<Value> {
+    projects
+        .iter()
+        .map(|(p, roles)| json!({"groupId": p, "groupRoles": roles.names().collect::<Vec<_>>()}))
+        .collect()
+}
+
+async fn view_of(app: &AppState, d: &InvitationDetail) -> Result<Value, AtlasError> {
+    let grants = app.core.grants_of(&d.invitation.id).await?;
+    Ok(view(d, &grants))
 }
 
 pub fn check_org_id(org_id: &str) -> Result<(), AtlasError> {
@@ -103,7 +138,6 @@ fn invitation_not_found(id: &str) -> AtlasError {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GroupRoleAssignment {
     group_id: Option<String>,
-    #[allow(dead_code)] // read only to be validated once projects exist
     roles: Option<Vec<String>>,
 }
 
@@ -126,31 +160,8 @@ pub struct InvitationUpdateRequest {
     group_role_assignments: Option<Vec<GroupRoleAssignment>>,
 }
 
-/// Roles by Atlas name; `None` when not given. Teams and projects named in the request must
-/// exist in the organization: usher has neither yet, so any id is unknown.
-pub fn checked_roles(
-    org_id: &str,
-    roles: Option<&[String]>,
-    team_ids: Option<&[String]>,
-    groups: Option<&[GroupRoleAssignment]>,
-) -> Result<Option<Roles>, AtlasError> {
-    if let Some(team) = team_ids.and_then(<[String]>::first) {
-        return Err(AtlasError::new(
-            StatusCode::NOT_FOUND,
-            "TEAM_NOT_FOUND",
-            format!("No team with ID {team} exists in organization {org_id}."),
-            vec![json!(team), json!(org_id)],
-        ));
-    }
-    if let Some(g) = groups.and_then(<[GroupRoleAssignment]>::first) {
-        let id = g.group_id.clone().unwrap_or_default();
-        return Err(AtlasError::new(
-            StatusCode::NOT_FOUND,
-            "GROUP_NOT_FOUND",
-            format!("No group with ID {id} exists."),
-            vec![json!(id)],
-        ));
-    }
+/// Organization roles by Atlas name; `None` when not given.
+pub fn checked_roles(org_id: &str, roles: Option<&[String]>) -> Result<Option<Roles>, AtlasError> {
     let Some(names) = roles else { return Ok(None) };
     if names.is_empty() {
         return Err(AtlasError::invalid_attribute("roles"));
@@ -169,19 +180,53 @@ pub fn checked_roles(
     Ok(Some(set.into_iter().collect()))
 }
 
+/// `groupRoleAssignments` of a request, as (groupId, role names) pairs.
+pub type RequestedGroups = Vec<(Option<String>, Option<Vec<String>>)>;
+
+/// A request's project roles and teams, as they were given: `None` for a part the request left
+/// out. Whether the projects and teams are the organization's is the core's to say.
+pub fn checked_grants(
+    groups: Option<RequestedGroups>,
+    team_ids: Option<&[String]>,
+) -> Result<GrantChange, AtlasError> {
+    let projects = groups
+        .map(|gs| {
+            gs.into_iter()
+                .map(|(id, roles)| {
+                    let id = id.ok_or_else(|| AtlasError::missing_attribute("groupId"))?;
+                    let roles = super::group_invites::checked_project_roles(
+                        &id,
+                        &roles.unwrap_or_default(),
+                    )?;
+                    Ok((id, roles))
+                })
+                .collect::<Result<Vec<_>, AtlasError>>()
+        })
+        .transpose()?;
+    Ok(GrantChange {
+        projects,
+        teams: team_ids.map(<[String]>::to_vec),
+    })
+}
+
+impl GroupRoleAssignment {
+    fn pairs(list: Option<Vec<GroupRoleAssignment>>) -> Option<RequestedGroups> {
+        list.map(|l| l.into_iter().map(|g| (g.group_id, g.roles)).collect())
+    }
+}
+
 impl InvitationRequest {
-    /// The username (required) and the roles, if given, checked.
-    fn checked(self, org_id: &str) -> Result<(String, Option<Roles>), AtlasError> {
+    /// The username (required), the roles and the grants, each checked.
+    fn checked(self, org_id: &str) -> Result<(String, Option<Roles>, GrantChange), AtlasError> {
         let username = self
             .username
             .ok_or_else(|| AtlasError::missing_attribute("username"))?;
-        let roles = checked_roles(
-            org_id,
-            self.roles.as_deref(),
+        let roles = checked_roles(org_id, self.roles.as_deref())?;
+        let grants = checked_grants(
+            GroupRoleAssignment::pairs(self.group_role_assignments),
             self.team_ids.as_deref(),
-            self.group_role_assignments.as_deref(),
         )?;
-        Ok((username, roles))
+        Ok((username, roles, grants))
     }
 }
 
@@ -211,8 +256,19 @@ pub async fn list(
         .list_org_invitations(&atlas.actor, &org_id, &filter)
         .await
         .map_err(org_error(&org_id))?;
-    let body = Value::Array(list.iter().map(view).collect());
-    Ok(atlas.reply(v, StatusCode::OK, Some(body)))
+    let assigned = app.core.org_assignments(&atlas.actor, &org_id).await?;
+    let body = list
+        .iter()
+        .map(|d| {
+            let id = &d.invitation.id;
+            let grants = Grants {
+                projects: assigned.projects_of(id).to_vec(),
+                teams: assigned.teams_of(id).to_vec(),
+            };
+            view(d, &grants)
+        })
+        .collect();
+    Ok(atlas.reply(v, StatusCode::OK, Some(Value::Array(body))))
 }
 
 /// `POST /orgs/{orgId}/invites`: 200 with the invitation (not 201).
@@ -227,14 +283,15 @@ pub async fn create(
 ) -> Result<Response, AtlasError> {
     let v = atlas.version(LEGACY_ORG_INVITES)?;
     check_org_id(&org_id)?;
-    let (username, roles) = b.checked(&org_id)?;
+    let (username, roles, parts) = b.checked(&org_id)?;
     let roles = roles.ok_or_else(|| AtlasError::missing_attribute("roles"))?;
-    let sent = invite(&app, &atlas, &org_id, &username, roles).await?;
+    let grants = parts.applied_to(Grants::default());
+    let sent = invite(&app, &atlas, &org_id, &username, roles, &grants).await?;
     let d = app
         .core
         .org_invitation(&atlas.actor, &org_id, &sent.invitation.id)
         .await?;
-    Ok(atlas.reply(v, StatusCode::OK, Some(view(&d))))
+    Ok(atlas.reply(v, StatusCode::OK, Some(view(&d, &grants))))
 }
 
 /// Invites `username` into `org_id`, in this dialect's words when it fails.
@@ -244,9 +301,10 @@ pub async fn invite(
     org_id: &str,
     username: &str,
     roles: Roles,
+    grants: &Grants,
 ) -> Result<crate::core::invitations::Sent, AtlasError> {
     app.core
-        .invite(&atlas.actor, org_id, username, roles)
+        .invite_with(&atlas.actor, org_id, username, roles, grants)
         .await
         .map_err(|e| match e {
             CoreError::Invalid { field: "email", .. } => AtlasError::new(
@@ -272,7 +330,7 @@ pub async fn get_one(
     let v = atlas.version(LEGACY_ORG_INVITES)?;
     check_org_id(&org_id)?;
     let d = find(&app, &atlas, &org_id, &id).await?;
-    Ok(atlas.reply(v, StatusCode::OK, Some(view(&d))))
+    Ok(atlas.reply(v, StatusCode::OK, Some(view_of(&app, &d).await?)))
 }
 
 async fn find(
@@ -298,29 +356,40 @@ async fn find(
         })
 }
 
-async fn set_roles(
+/// Replaces what the request gave (roles, projects, teams) of a pending invitation.
+async fn change(
     app: &AppState,
     atlas: &Atlas,
     org_id: &str,
     current: InvitationDetail,
     roles: Option<Roles>,
+    parts: GrantChange,
 ) -> Result<Value, AtlasError> {
-    let Some(roles) = roles else {
-        return Ok(view(&current));
+    let id = current.invitation.id.clone();
+    let not_found = |e| match e {
+        CoreError::NotFound => invitation_not_found(&id),
+        other => org_error(org_id)(other),
     };
-    let id = current.invitation.id;
-    let d = app
-        .core
-        .set_invitation_roles(&atlas.actor, org_id, &id, roles)
-        .await
-        .map_err(|e| match e {
-            CoreError::NotFound => invitation_not_found(&id),
-            other => other.into(),
-        })?;
-    Ok(view(&d))
+    if parts.is_given() {
+        let grants = parts.applied_to(app.core.grants_of(&id).await?);
+        app.core
+            .update_invitation_grants(&atlas.actor, org_id, &id, &grants)
+            .await
+            .map_err(not_found)?;
+    }
+    let d = match roles {
+        Some(roles) => app
+            .core
+            .set_invitation_roles(&atlas.actor, org_id, &id, roles)
+            .await
+            .map_err(not_found)?,
+        None => current,
+    };
+    view_of(app, &d).await
 }
 
-/// `PATCH /orgs/{orgId}/invites`: the pending invitation of `username`, its roles replaced.
+/// `PATCH /orgs/{orgId}/invites`: the pending invitation of `username`; what the request gives
+/// (roles, projects, teams) replaces what it had.
 #[utoipa::path(patch, path = "/api/atlas/v2/orgs/{orgId}/invites", tag = "Atlas organization invitations", security(("digest" = []), ("bearer" = [])),
     params(("orgId" = String, Path, description = "24 hex characters"), ("envelope" = Option<bool>, Query), ("pretty" = Option<bool>, Query)), request_body(content = InvitationRequest, content_type = "application/json"),
     responses((status = 200, description = "OrganizationInvitation", content_type = "application/vnd.atlas.2023-01-01+json"), (status = "4XX", description = "ApiError", content_type = "application/json")))]
@@ -332,7 +401,7 @@ pub async fn update_by_username(
 ) -> Result<Response, AtlasError> {
     let v = atlas.version(LEGACY_ORG_INVITES)?;
     check_org_id(&org_id)?;
-    let (username, roles) = b.checked(&org_id)?;
+    let (username, roles, parts) = b.checked(&org_id)?;
     let filter = ListFilter {
         email_normalized: Some(crate::core::email::normalize(&username)),
         ..ListFilter::default()
@@ -345,11 +414,11 @@ pub async fn update_by_username(
         .into_iter()
         .next()
         .ok_or_else(|| AtlasError::resource_not_found(format!("invitation for {username}")))?;
-    let body = set_roles(&app, &atlas, &org_id, current, roles).await?;
+    let body = change(&app, &atlas, &org_id, current, roles, parts).await?;
     Ok(atlas.reply(v, StatusCode::OK, Some(body)))
 }
 
-/// `PATCH /orgs/{orgId}/invites/{invitationId}`: roles replaced.
+/// `PATCH /orgs/{orgId}/invites/{invitationId}`: what the request gives replaces what it had.
 #[utoipa::path(patch, path = "/api/atlas/v2/orgs/{orgId}/invites/{invitationId}", tag = "Atlas organization invitations", security(("digest" = []), ("bearer" = [])),
     params(("orgId" = String, Path, description = "24 hex characters"), ("invitationId" = String, Path), ("envelope" = Option<bool>, Query), ("pretty" = Option<bool>, Query)), request_body(content = InvitationUpdateRequest, content_type = "application/json"),
     responses((status = 200, description = "OrganizationInvitation", content_type = "application/vnd.atlas.2023-01-01+json"), (status = "4XX", description = "ApiError", content_type = "application/json")))]
@@ -361,14 +430,13 @@ pub async fn update_by_id(
 ) -> Result<Response, AtlasError> {
     let v = atlas.version(LEGACY_ORG_INVITES)?;
     check_org_id(&org_id)?;
-    let roles = checked_roles(
-        &org_id,
-        b.roles.as_deref(),
+    let roles = checked_roles(&org_id, b.roles.as_deref())?;
+    let parts = checked_grants(
+        GroupRoleAssignment::pairs(b.group_role_assignments),
         b.team_ids.as_deref(),
-        b.group_role_assignments.as_deref(),
     )?;
     let current = find(&app, &atlas, &org_id, &id).await?;
-    let body = set_roles(&app, &atlas, &org_id, current, roles).await?;
+    let body = change(&app, &atlas, &org_id, current, roles, parts).await?;
     Ok(atlas.reply(v, StatusCode::OK, Some(body)))
 }
 
@@ -397,6 +465,12 @@ pub async fn delete(
         .await
         .map_err(|e| match e {
             CoreError::NotFound => invitation_not_found(&id),
+            CoreError::Conflict(crate::core::Conflict::WrongState) => AtlasError::new(
+                StatusCode::BAD_REQUEST,
+                "CANNOT_DELETE_GROUP_INVITATION",
+                "You can't use the /orgs/{ORG-ID}/invites/{INVITATION-ID} endpoint to delete an invitation to a group. Use /groups/{GROUP-ID}/invites/{INVITATION-ID} instead.",
+                vec![json!(id)],
+            ),
             other => other.into(),
         })?;
     Ok(atlas.reply(v, StatusCode::NO_CONTENT, None))

@@ -1,10 +1,14 @@
 //! The MongoDB Atlas Administration API v2 face (`/api/atlas/v2`): HTTP Digest API keys and
-//! bearer sessions, versioned media types, `envelope`/`pretty`, `ApiError`. So far: the legacy
-//! organization invitations and the organization's MongoDB Cloud Users. See docs/atlas.md.
+//! bearer sessions, versioned media types, `envelope`/`pretty`, `ApiError`. See docs/atlas.md.
 
 pub mod api_keys;
+pub mod group_invites;
+pub mod group_users;
 pub mod invites;
+pub mod orgs;
+pub mod projects;
 pub mod service_accounts;
+pub mod teams;
 pub mod users;
 pub mod wire;
 
@@ -25,6 +29,40 @@ pub fn routes() -> OpenApiRouter<AppState> {
             invites::get_one,
             invites::update_by_id,
             invites::delete
+        ))
+        .routes(routes!(orgs::list))
+        .routes(routes!(orgs::get_one, orgs::update))
+        .routes(routes!(orgs::groups))
+        .routes(routes!(projects::list, projects::create))
+        .routes(routes!(
+            projects::get_one,
+            projects::update,
+            projects::delete
+        ))
+        .routes(routes!(projects::by_name))
+        .routes(routes!(
+            group_invites::list,
+            group_invites::create,
+            group_invites::update_by_username
+        ))
+        .routes(routes!(
+            group_invites::get_one,
+            group_invites::update_by_id,
+            group_invites::delete
+        ))
+        .routes(routes!(group_users::list, group_users::add))
+        .routes(routes!(group_users::get_one, group_users::remove))
+        .routes(routes!(group_users::put_roles))
+        .routes(routes!(teams::list, teams::create))
+        .routes(routes!(teams::get_one, teams::rename, teams::delete))
+        .routes(routes!(teams::by_name))
+        .routes(routes!(teams::list_users, teams::add_users))
+        .routes(routes!(teams::remove_user))
+        .routes(routes!(teams::project_list, teams::project_add))
+        .routes(routes!(
+            teams::project_get,
+            teams::project_update,
+            teams::project_remove
         ))
         .routes(routes!(users::list, users::create))
         .routes(routes!(users::get_one, users::update, users::remove))
@@ -49,7 +87,19 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .route(
             "/api/atlas/v2/orgs/{orgId}/users/{userId}",
             post(users::add_or_remove_role),
+        )
+        // Likewise `{teamId}:addUser` / `:removeUser`.
+        .route(
+            "/api/atlas/v2/orgs/{orgId}/teams/{teamId}",
+            post(teams::add_or_remove_user),
+        )
+        .route(
+            "/api/atlas/v2/groups/{groupId}/users/{userId}",
+            post(group_users::add_or_remove_role),
         );
-    router.get_openapi_mut().merge(users::RoleVerbs::openapi());
+    let doc = router.get_openapi_mut();
+    doc.merge(users::RoleVerbs::openapi());
+    doc.merge(group_users::RoleVerbs::openapi());
+    doc.merge(teams::TeamVerbs::openapi());
     router
 }

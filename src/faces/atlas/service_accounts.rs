@@ -134,7 +134,7 @@ pub async fn create(
     let description = b
         .description
         .ok_or_else(|| AtlasError::missing_attribute("description"))?;
-    let roles = checked_roles(&org_id, b.roles.as_deref(), None, None)?
+    let roles = checked_roles(&org_id, b.roles.as_deref())?
         .ok_or_else(|| AtlasError::missing_attribute("roles"))?;
     let hours = b
         .secret_expires_after_hours
@@ -182,7 +182,7 @@ pub async fn update(
     let change = AccountChange {
         name: b.name,
         description: b.description,
-        roles: checked_roles(&org_id, b.roles.as_deref(), None, None)?,
+        roles: checked_roles(&org_id, b.roles.as_deref())?,
     };
     let a = app
         .core

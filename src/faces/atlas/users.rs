@@ -13,12 +13,16 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use super::invites::{check_org_id, checked_roles, org_error, org_role_name, org_roles, seconds};
+use super::invites::{
+    check_org_id, checked_grants, checked_roles, group_role_assignments, inviter, org_error,
+    org_role_name, org_roles, seconds,
+};
 use super::wire::{
     Atlas, AtlasBody, AtlasError, Paging, QueryPairs, V2023_DEPRECATED, V2025, Version,
 };
 use crate::core::accounts::MemberChange;
-use crate::core::invitations::InviteeState;
+use crate::core::invitations::{GrantChange, Grants, InviteeState};
+use crate::core::projects::Assignments;
 use crate::core::roles::Roles;
 use crate::core::{CoreError, email, ids};
 use crate::faces::AppState;
@@ -31,34 +35,34 @@ const REMOVE: &[Version] = &[V2023_DEPRECATED, V2025];
 const PUT_ROLES: &[Version] = &[V2023_DEPRECATED];
 
 /// One organization user: a member, or the newest invitation of an address that is not one.
-enum OrgUser {
+pub(super) enum OrgUser {
     Active(MemberRow),
     Invited(Box<InvitationDetail>, &'static str),
 }
 
 impl OrgUser {
-    fn id(&self) -> &str {
+    pub(super) fn id(&self) -> &str {
         match self {
             OrgUser::Active(m) => &m.user_id,
             OrgUser::Invited(d, _) => &d.invitation.id,
         }
     }
 
-    fn status(&self) -> &'static str {
+    pub(super) fn status(&self) -> &'static str {
         match self {
             OrgUser::Active(_) => "ACTIVE",
             OrgUser::Invited(_, s) => s,
         }
     }
 
-    fn username(&self) -> &str {
+    pub(super) fn username(&self) -> &str {
         match self {
             OrgUser::Active(m) => &m.email,
             OrgUser::Invited(d, _) => &d.invitation.email,
         }
     }
 
-    fn roles(&self) -> &str {
+    pub(super) fn roles(&self) -> &str {
         match self {
             OrgUser::Active(m) => &m.roles,
             OrgUser::Invited(d, _) => &d.invitation.roles,
@@ -66,8 +70,10 @@ impl OrgUser {
     }
 
     /// `OrgActiveUserResponse` or `OrgPendingUserResponse` (2025-02-19).
-    fn view(&self) -> Value {
-        let roles = json!({"groupRoleAssignments": [], "orgRoles": org_roles(self.roles())});
+    pub(super) fn view(&self, assigned: &Assignments) -> Value {
+        let projects = group_role_assignments(assigned.projects_of(self.id()));
+        let roles = json!({"groupRoleAssignments": projects, "orgRoles": org_roles(self.roles())});
+        let teams = assigned.teams_of(self.id());
         match self {
             OrgUser::Active(m) => {
                 let (first, last) = split_name(&m.name);
@@ -79,7 +85,7 @@ impl OrgUser {
                     "mobileNumber": null,
                     "orgMembershipStatus": "ACTIVE",
                     "roles": roles,
-                    "teamIds": [],
+                    "teamIds": teams,
                     "username": m.email,
                 })
             }
@@ -92,10 +98,10 @@ impl OrgUser {
                     "invitationExpiresAt": expires,
                     "orgMembershipStatus": status,
                     "roles": roles,
-                    "teamIds": [],
+                    "teamIds": teams,
                     "username": i.email,
                 });
-                if let Some(inviter) = &d.inviter_email {
+                if let Some(inviter) = inviter(d) {
                     v["inviterUsername"] = json!(inviter);
                 }
                 v
@@ -105,19 +111,27 @@ impl OrgUser {
 }
 
 /// usher keeps one name; Atlas has two. The first word is the first name.
-fn split_name(name: &str) -> (&str, &str) {
+pub(super) fn split_name(name: &str) -> (&str, &str) {
     let name = name.trim();
     name.split_once(' ')
         .map_or((name, ""), |(f, l)| (f, l.trim_start()))
 }
 
-/// `CloudAppUser` (2023-01-01: active users only).
-fn app_user_view(m: &MemberRow) -> Value {
+/// `CloudAppUser` (2023-01-01: active users only), with organization and project roles.
+pub(super) fn app_user_view(m: &MemberRow, assigned: &Assignments) -> Value {
     let (first, last) = split_name(&m.name);
-    let roles: Vec<Value> = org_roles(&m.roles)
+    let org = org_roles(&m.roles)
         .into_iter()
-        .map(|r| json!({"orgId": m.org_id, "roleName": r}))
-        .collect();
+        .map(|r| json!({"orgId": m.org_id, "roleName": r}));
+    let projects = assigned
+        .projects_of(&m.user_id)
+        .iter()
+        .flat_map(|(p, roles)| {
+            roles
+                .names()
+                .map(move |r| json!({"groupId": p, "roleName": r}))
+        });
+    let roles: Vec<Value> = org.chain(projects).collect();
     json!({
         "createdAt": seconds(&m.created_at),
         "emailAddress": m.email,
@@ -126,36 +140,43 @@ fn app_user_view(m: &MemberRow) -> Value {
         "lastName": last,
         "mobileNumber": null,
         "roles": roles,
-        "teamIds": [],
+        "teamIds": assigned.teams_of(&m.user_id),
         "username": m.email,
     })
 }
 
-/// The organization's people ([`crate::core::Core::org_people`]) as Atlas users.
-async fn org_users(
+/// The organization's people ([`crate::core::Core::org_people`]) as Atlas users, with what
+/// they are assigned to.
+pub(super) async fn org_users(
     app: &AppState,
     atlas: &Atlas,
     org_id: &str,
-) -> Result<Vec<OrgUser>, AtlasError> {
+) -> Result<(Vec<OrgUser>, Assignments), AtlasError> {
     let people = app
         .core
         .org_people(&atlas.actor, org_id)
         .await
         .map_err(org_error(org_id))?;
-    let invited = people.invitees.into_iter().map(|(d, state)| {
-        let status = match state {
-            InviteeState::Pending => "PENDING",
-            InviteeState::Expired => "INVITATION_EXPIRED",
-            InviteeState::Declined => "INVITATION_REJECTED",
-        };
-        OrgUser::Invited(Box::new(d), status)
-    });
-    Ok(people
+    let assigned = app.core.org_assignments(&atlas.actor, org_id).await?;
+    let invited = people
+        .invitees
+        .into_iter()
+        .map(|(d, state)| OrgUser::Invited(Box::new(d), status_name(state)));
+    let users = people
         .members
         .into_iter()
         .map(OrgUser::Active)
         .chain(invited)
-        .collect())
+        .collect();
+    Ok((users, assigned))
+}
+
+pub(super) fn status_name(state: InviteeState) -> &'static str {
+    match state {
+        InviteeState::Pending => "PENDING",
+        InviteeState::Expired => "INVITATION_EXPIRED",
+        InviteeState::Declined => "INVITATION_REJECTED",
+    }
 }
 
 async fn find_user(
@@ -163,16 +184,17 @@ async fn find_user(
     atlas: &Atlas,
     org_id: &str,
     id: &str,
-) -> Result<OrgUser, AtlasError> {
+) -> Result<(OrgUser, Assignments), AtlasError> {
     check_org_id(org_id)?;
-    let users = org_users(app, atlas, org_id).await?;
-    users
+    let (users, assigned) = org_users(app, atlas, org_id).await?;
+    let user = users
         .into_iter()
         .find(|u| u.id() == id)
-        .ok_or_else(|| user_not_found(id))
+        .ok_or_else(|| user_not_found(id))?;
+    Ok((user, assigned))
 }
 
-fn user_not_found(id: &str) -> AtlasError {
+pub(super) fn user_not_found(id: &str) -> AtlasError {
     AtlasError::new(
         StatusCode::NOT_FOUND,
         "USER_NOT_FOUND",
@@ -182,10 +204,10 @@ fn user_not_found(id: &str) -> AtlasError {
 }
 
 /// The filters of the list (paging apart).
-struct ListQuery {
-    paging: Paging,
-    username: Option<String>,
-    statuses: Vec<String>,
+pub(super) struct ListQuery {
+    pub paging: Paging,
+    pub username: Option<String>,
+    pub statuses: Vec<String>,
 }
 
 const STATUSES: [&str; 4] = [
@@ -195,7 +217,7 @@ const STATUSES: [&str; 4] = [
     "INVITATION_REJECTED",
 ];
 
-fn list_query(query: Option<&str>) -> Result<ListQuery, AtlasError> {
+pub(super) fn list_query(query: Option<&str>) -> Result<ListQuery, AtlasError> {
     let q = QueryPairs::parse(query);
     let one = |name: &str| q.one(name);
     let many = q.all("orgMembershipStatuses");
@@ -242,7 +264,7 @@ pub async fn list(
     let v = atlas.version(LIST)?;
     check_org_id(&org_id)?;
     let q = list_query(query.as_deref())?;
-    let users = org_users(&app, &atlas, &org_id).await?;
+    let (users, assigned) = org_users(&app, &atlas, &org_id).await?;
     let legacy = v.date == V2023_DEPRECATED.date;
     let matching: Vec<&OrgUser> = users
         .iter()
@@ -262,8 +284,8 @@ pub async fn list(
     let all: Vec<Value> = matching
         .iter()
         .map(|u| match u {
-            OrgUser::Active(m) if legacy => app_user_view(m),
-            u => u.view(),
+            OrgUser::Active(m) if legacy => app_user_view(m, &assigned),
+            u => u.view(&assigned),
         })
         .collect();
     let base = &app.core.settings.links.api_base;
@@ -274,7 +296,6 @@ pub async fn list(
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GroupRoles {
     group_id: Option<String>,
-    #[allow(dead_code)] // validated once projects exist
     group_roles: Option<Vec<String>>,
 }
 
@@ -287,26 +308,23 @@ pub struct RolesRequest {
 }
 
 impl RolesRequest {
-    fn checked(&self, org_id: &str, team_ids: Option<&[String]>) -> Result<Roles, AtlasError> {
-        if let Some(g) = self
-            .group_role_assignments
-            .as_deref()
-            .and_then(<[GroupRoles]>::first)
-        {
-            let id = g.group_id.clone().unwrap_or_default();
-            return Err(AtlasError::new(
-                StatusCode::NOT_FOUND,
-                "GROUP_NOT_FOUND",
-                format!("No group with ID {id} exists."),
-                vec![json!(id)],
-            ));
-        }
+    /// The organization roles (required) and the request's project and team parts.
+    fn checked(
+        self,
+        org_id: &str,
+        team_ids: Option<&[String]>,
+    ) -> Result<(Roles, GrantChange), AtlasError> {
         let names = self
             .org_roles
-            .as_deref()
             .ok_or_else(|| AtlasError::missing_attribute("orgRoles"))?;
-        checked_roles(org_id, Some(names), team_ids, None)?
-            .ok_or_else(|| AtlasError::missing_attribute("orgRoles"))
+        let roles = checked_roles(org_id, Some(&names))?
+            .ok_or_else(|| AtlasError::missing_attribute("orgRoles"))?;
+        let groups = self.group_role_assignments.map(|gs| {
+            gs.into_iter()
+                .map(|g| (g.group_id, g.group_roles))
+                .collect()
+        });
+        Ok((roles, checked_grants(groups, team_ids)?))
     }
 }
 
@@ -319,8 +337,9 @@ pub struct CreateRequest {
     team_ids: Option<Vec<String>>,
 }
 
-/// `POST /orgs/{orgId}/users`: invites; 201 with the pending user. An address with a pending
-/// invitation or a membership is 409; an expired or declined one is replaced.
+/// `POST /orgs/{orgId}/users`: invites (with the projects and teams it names); 201 with the
+/// pending user. An address with a pending invitation or a membership is 409; an expired or
+/// declined one is replaced.
 #[utoipa::path(post, path = "/api/atlas/v2/orgs/{orgId}/users", tag = "Atlas organization users", security(("digest" = []), ("bearer" = [])),
     params(("orgId" = String, Path, description = "24 hex characters"), ("envelope" = Option<bool>, Query), ("pretty" = Option<bool>, Query)), request_body(content = CreateRequest, content_type = "application/json"),
     responses((status = 201, description = "OrgPendingUserResponse", content_type = "application/vnd.atlas.2025-02-19+json"), (status = "4XX", description = "ApiError", content_type = "application/json")))]
@@ -335,17 +354,18 @@ pub async fn create(
     let username = b
         .username
         .ok_or_else(|| AtlasError::missing_attribute("username"))?;
-    let roles = b
+    let (roles, parts) = b
         .roles
         .ok_or_else(|| AtlasError::missing_attribute("roles"))?
         .checked(&org_id, b.team_ids.as_deref())?;
-    let sent = super::invites::invite(&app, &atlas, &org_id, &username, roles).await?;
-    let user = find_user(&app, &atlas, &org_id, &sent.invitation.id).await?;
-    Ok(atlas.reply(v, StatusCode::CREATED, Some(user.view())))
+    let grants = parts.applied_to(Grants::default());
+    let sent = super::invites::invite(&app, &atlas, &org_id, &username, roles, &grants).await?;
+    let (user, assigned) = find_user(&app, &atlas, &org_id, &sent.invitation.id).await?;
+    Ok(atlas.reply(v, StatusCode::CREATED, Some(user.view(&assigned))))
 }
 
 /// The `{userId}` segment: an id, or `{userId}:addRole` / `:removeRole` (same segment).
-fn plain_id(segment: &str) -> Result<&str, AtlasError> {
+pub(super) fn plain_id(segment: &str) -> Result<&str, AtlasError> {
     if ids::is_id(segment) {
         Ok(segment)
     } else {
@@ -363,32 +383,51 @@ pub async fn get_one(
     Path((org_id, segment)): Path<(String, String)>,
 ) -> Result<Response, AtlasError> {
     let v = atlas.version(CURRENT)?;
-    let user = find_user(&app, &atlas, &org_id, plain_id(&segment)?).await?;
-    Ok(atlas.reply(v, StatusCode::OK, Some(user.view())))
+    let (user, assigned) = find_user(&app, &atlas, &org_id, plain_id(&segment)?).await?;
+    Ok(atlas.reply(v, StatusCode::OK, Some(user.view(&assigned))))
 }
 
-/// Replaces a user's roles: a member's membership, or a pending invitation's.
-async fn set_roles(
+/// Changes a user: their organization roles (a member's membership, or a pending invitation's)
+/// and, where the request gives them, their projects and teams.
+async fn change(
     app: &AppState,
     atlas: &Atlas,
     org_id: &str,
     user: &OrgUser,
-    roles: Roles,
-) -> Result<OrgUser, AtlasError> {
+    roles: Option<Roles>,
+    parts: GrantChange,
+) -> Result<(OrgUser, Assignments), AtlasError> {
+    let given = parts.is_given();
     match user {
         OrgUser::Active(m) => {
-            let change = MemberChange {
-                roles: Some(roles),
-                ..MemberChange::default()
-            };
-            app.core
-                .update_member(&atlas.actor, org_id, &m.user_id, &change)
-                .await?;
+            if let Some(roles) = roles {
+                let change = MemberChange {
+                    roles: Some(roles),
+                    ..MemberChange::default()
+                };
+                app.core
+                    .update_member(&atlas.actor, org_id, &m.user_id, &change)
+                    .await?;
+            }
+            if given {
+                app.core
+                    .set_member_assignments(&atlas.actor, org_id, &m.user_id, parts)
+                    .await?;
+            }
         }
         OrgUser::Invited(d, "PENDING") => {
-            app.core
-                .set_invitation_roles(&atlas.actor, org_id, &d.invitation.id, roles)
-                .await?;
+            let id = &d.invitation.id;
+            if given {
+                let grants = parts.applied_to(app.core.grants_of(id).await?);
+                app.core
+                    .update_invitation_grants(&atlas.actor, org_id, id, &grants)
+                    .await?;
+            }
+            if let Some(roles) = roles {
+                app.core
+                    .set_invitation_roles(&atlas.actor, org_id, id, roles)
+                    .await?;
+            }
         }
         OrgUser::Invited(..) => {
             return Err(CoreError::Conflict(crate::core::Conflict::WrongState).into());
@@ -405,7 +444,8 @@ pub struct UpdateRequest {
     team_ids: Option<Vec<String>>,
 }
 
-/// `PATCH /orgs/{orgId}/users/{userId}`: only the fields given change.
+/// `PATCH /orgs/{orgId}/users/{userId}`: only the fields given change; a given list replaces
+/// the old one (an empty one empties it).
 #[utoipa::path(patch, path = "/api/atlas/v2/orgs/{orgId}/users/{userId}", tag = "Atlas organization users", security(("digest" = []), ("bearer" = [])),
     params(("orgId" = String, Path, description = "24 hex characters"), ("userId" = String, Path), ("envelope" = Option<bool>, Query), ("pretty" = Option<bool>, Query)), request_body(content = UpdateRequest, content_type = "application/json"),
     responses((status = 200, description = "OrgUserResponse", content_type = "application/vnd.atlas.2025-02-19+json"), (status = "4XX", description = "ApiError", content_type = "application/json")))]
@@ -416,19 +456,16 @@ pub async fn update(
     AtlasBody(b): AtlasBody<UpdateRequest>,
 ) -> Result<Response, AtlasError> {
     let v = atlas.version(CURRENT)?;
-    let user = find_user(&app, &atlas, &org_id, plain_id(&segment)?).await?;
-    let roles = b
-        .roles
-        .map(|r| r.checked(&org_id, b.team_ids.as_deref()))
-        .transpose()?;
-    if roles.is_none() {
-        checked_roles(&org_id, None, b.team_ids.as_deref(), None)?;
-    }
-    let user = match roles {
-        Some(r) => set_roles(&app, &atlas, &org_id, &user, r).await?,
-        None => user,
+    let (user, _) = find_user(&app, &atlas, &org_id, plain_id(&segment)?).await?;
+    let (roles, parts) = match b.roles {
+        Some(r) => {
+            let (roles, parts) = r.checked(&org_id, b.team_ids.as_deref())?;
+            (Some(roles), parts)
+        }
+        None => (None, checked_grants(None, b.team_ids.as_deref())?),
     };
-    Ok(atlas.reply(v, StatusCode::OK, Some(user.view())))
+    let (user, assigned) = change(&app, &atlas, &org_id, &user, roles, parts).await?;
+    Ok(atlas.reply(v, StatusCode::OK, Some(user.view(&assigned))))
 }
 
 /// `DELETE /orgs/{orgId}/users/{userId}`: removes a member, or cancels a pending invitation
@@ -443,7 +480,7 @@ pub async fn remove(
 ) -> Result<Response, AtlasError> {
     let v = atlas.version(REMOVE)?;
     let id = plain_id(&segment)?;
-    let user = find_user(&app, &atlas, &org_id, id).await?;
+    let (user, _) = find_user(&app, &atlas, &org_id, id).await?;
     match &user {
         OrgUser::Active(m) => {
             app.core
@@ -476,21 +513,14 @@ pub async fn add_or_remove_role(
     AtlasBody(b): AtlasBody<OneRole>,
 ) -> Result<Response, AtlasError> {
     let v = atlas.version(CURRENT)?;
-    let (id, verb) = segment
-        .split_once(':')
-        .ok_or_else(|| user_not_found(&segment))?;
-    let adding = match verb {
-        "addRole" => true,
-        "removeRole" => false,
-        _ => return Err(user_not_found(&segment)),
-    };
+    let (id, adding) = role_verb(&segment)?;
     let name = b
         .org_role
         .ok_or_else(|| AtlasError::missing_attribute("orgRole"))?;
-    let role = checked_roles(&org_id, Some(std::slice::from_ref(&name)), None, None)?
+    let role = checked_roles(&org_id, Some(std::slice::from_ref(&name)))?
         .and_then(|r| r.iter().next())
         .ok_or_else(|| AtlasError::missing_attribute("orgRole"))?;
-    let user = find_user(&app, &atlas, &org_id, plain_id(id)?).await?;
+    let (user, _) = find_user(&app, &atlas, &org_id, plain_id(id)?).await?;
     let current = Roles::from_stored(user.roles());
     let next: Roles = if adding {
         current.iter().chain(std::iter::once(role)).collect()
@@ -501,8 +531,18 @@ pub async fn add_or_remove_role(
             .collect()
     };
     // Taking away the last role is refused by the core (a user keeps at least one).
-    let user = set_roles(&app, &atlas, &org_id, &user, next).await?;
-    Ok(atlas.reply(v, StatusCode::OK, Some(user.view())))
+    let none = GrantChange::default();
+    let (user, assigned) = change(&app, &atlas, &org_id, &user, Some(next), none).await?;
+    Ok(atlas.reply(v, StatusCode::OK, Some(user.view(&assigned))))
+}
+
+/// `{id}:addRole` → (id, true); `{id}:removeRole` → (id, false); anything else names no user.
+pub(super) fn role_verb(segment: &str) -> Result<(&str, bool), AtlasError> {
+    match segment.split_once(':') {
+        Some((id, "addRole")) => Ok((id, true)),
+        Some((id, "removeRole")) => Ok((id, false)),
+        _ => Err(user_not_found(segment)),
+    }
 }
 
 /// `UpdateOrgRolesForUser`.
@@ -523,13 +563,21 @@ pub async fn put_roles(
     AtlasBody(b): AtlasBody<PutRoles>,
 ) -> Result<Response, AtlasError> {
     let v = atlas.version(PUT_ROLES)?;
-    let roles = checked_roles(&org_id, b.org_roles.as_deref(), None, None)?
+    let roles = checked_roles(&org_id, b.org_roles.as_deref())?
         .ok_or_else(|| AtlasError::missing_attribute("orgRoles"))?;
-    let user = find_user(&app, &atlas, &org_id, plain_id(&id)?).await?;
+    let (user, _) = find_user(&app, &atlas, &org_id, plain_id(&id)?).await?;
     if !matches!(user, OrgUser::Active(_)) {
         return Err(user_not_found(&id));
     }
-    let user = set_roles(&app, &atlas, &org_id, &user, roles).await?;
+    let (user, _) = change(
+        &app,
+        &atlas,
+        &org_id,
+        &user,
+        Some(roles),
+        GrantChange::default(),
+    )
+    .await?;
     Ok(atlas.reply(
         v,
         StatusCode::OK,
@@ -543,25 +591,19 @@ pub async fn put_roles(
 #[openapi(paths(add_role, remove_role))]
 pub struct RoleVerbs;
 
-/// One described-only operation per verb; `add_or_remove_role` serves both.
-macro_rules! role_verb {
-    ($name:ident, $path:literal) => {
-        #[utoipa::path(post, path = $path, tag = "Atlas organization users",
-            security(("digest" = []), ("bearer" = [])),
-            params(("orgId" = String, Path), ("userId" = String, Path)),
-            request_body(content = OneRole, content_type = "application/json"),
-            responses((status = 200, description = "OrgUserResponse", content_type = "application/vnd.atlas.2025-02-19+json"),
-                (status = "4XX", description = "ApiError", content_type = "application/json")))]
-        #[allow(dead_code)]
-        fn $name() {}
-    };
-}
-
-role_verb!(
+super::wire::described_verb!(
     add_role,
-    "/api/atlas/v2/orgs/{orgId}/users/{userId}:addRole"
+    "/api/atlas/v2/orgs/{orgId}/users/{userId}:addRole",
+    "Atlas organization users",
+    ["orgId", "userId"],
+    OneRole,
+    "OrgUserResponse"
 );
-role_verb!(
+super::wire::described_verb!(
     remove_role,
-    "/api/atlas/v2/orgs/{orgId}/users/{userId}:removeRole"
+    "/api/atlas/v2/orgs/{orgId}/users/{userId}:removeRole",
+    "Atlas organization users",
+    ["orgId", "userId"],
+    OneRole,
+    "OrgUserResponse"
 );

@@ -167,6 +167,16 @@ impl Paging {
 /// The legacy invitation operations: one version, deprecated, sunset on 2027-07-01.
 pub const LEGACY_ORG_INVITES: &[Version] = &[V2023_DEPRECATED];
 
+/// The legacy project invitations: deprecated earlier than the organization ones (observed
+/// `Deprecation: Wed, 4 Oct 2023 00:00:00 GMT`), same sunset.
+pub const LEGACY_GROUP_INVITES: &[Version] = &[Version {
+    date: "2023-01-01",
+    deprecated: Some(Deprecated {
+        since: "Wed, 4 Oct 2023 00:00:00 GMT",
+        sunset: time::macros::date!(2027 - 07 - 01),
+    }),
+}];
+
 /// What the request asked for and how the answer is to be written.
 pub struct Atlas {
     pub actor: Actor,
@@ -516,6 +526,25 @@ impl From<CoreError> for AtlasError {
                 "Cannot demote the last owner of the organization.",
                 vec![],
             ),
+            CoreError::UnknownReference { kind, id } => {
+                let (code, what) = match kind {
+                    "project" => ("GROUP_NOT_FOUND", "group"),
+                    "team" => ("TEAM_NOT_FOUND", "team"),
+                    _ => ("USER_NOT_FOUND", "user"),
+                };
+                AtlasError::new(
+                    StatusCode::NOT_FOUND,
+                    code,
+                    format!("No {what} with ID {id} exists."),
+                    vec![json!(id)],
+                )
+            }
+            CoreError::Conflict(Conflict::NameTaken) => AtlasError::new(
+                StatusCode::CONFLICT,
+                "DUPLICATE_NAME",
+                "The name is already taken in this organization.",
+                vec![],
+            ),
             CoreError::Conflict(Conflict::WrongState) => AtlasError::new(
                 StatusCode::CONFLICT,
                 "CONFLICT",
@@ -643,6 +672,22 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AtlasBody<T> {
         })
     }
 }
+
+/// Describes, for `/openapi.json` alone, a `…/{id}:verb` operation: its route is the `{id}`
+/// one (the verb is part of the segment), served by a handler that reads the verb.
+macro_rules! described_verb {
+    ($name:ident, $path:literal, $tag:literal, [$($param:literal),*], $body:ty, $answer:literal) => {
+        #[utoipa::path(post, path = $path, tag = $tag,
+            security(("digest" = []), ("bearer" = [])),
+            params($(($param = String, Path)),*),
+            request_body(content = $body, content_type = "application/json"),
+            responses((status = 200, description = $answer, content_type = "application/vnd.atlas.2025-02-19+json"),
+                (status = "4XX", description = "ApiError", content_type = "application/json")))]
+        #[allow(dead_code)]
+        fn $name() {}
+    };
+}
+pub(crate) use described_verb;
 
 #[cfg(test)]
 mod tests {

@@ -88,7 +88,7 @@ impl From<CoreError> for ApiError {
     fn from(e: CoreError) -> Self {
         use StatusCode as S;
         match e {
-            CoreError::NotFound => ApiError::not_found(),
+            CoreError::NotFound | CoreError::UnknownReference { .. } => ApiError::not_found(),
             CoreError::Forbidden(why) => ApiError::new(
                 S::FORBIDDEN,
                 "Forbidden",
@@ -115,6 +115,10 @@ impl From<CoreError> for ApiError {
                     Conflict::LastOwner => (
                         "LastOwner",
                         "계정에는 최소 한 명의 OWNER가 있어야 합니다. (the last owner cannot leave or be demoted)",
+                    ),
+                    Conflict::NameTaken => (
+                        "DuplicatedName",
+                        "이미 사용 중인 이름입니다. (name already taken)",
                     ),
                     Conflict::WrongState => (
                         "InvalidStatus",
