@@ -213,6 +213,7 @@ impl Core {
             key_id: key.id.clone(),
             org_id: key.org_id.clone(),
             roles: key.roles.clone(),
+            access_list: self.access_networks(&key.id).await?,
         };
         let Some(uid) = &key.user_id else {
             return Ok(Some(Actor {

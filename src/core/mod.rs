@@ -1,6 +1,7 @@
 //! The core: organizations, users, memberships, invitations, credentials. Every rule, every
 //! invariant and every transaction lives here; the core never knows which dialect called it.
 
+pub mod access_lists;
 pub mod accounts;
 pub mod clock;
 pub mod credentials;
@@ -96,6 +97,19 @@ pub struct KeyScope {
     pub org_id: String,
     /// Roles of an organization-owned key (empty for a key that acts as its user).
     pub roles: Roles,
+    /// The networks requests with this key may come from; empty: any.
+    pub access_list: Vec<ipnet::IpNet>,
+}
+
+impl KeyScope {
+    /// Whether a request from `ip` may use this credential (its IP access list).
+    pub fn admits(&self, ip: std::net::IpAddr) -> bool {
+        let ip = match ip {
+            std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, std::net::IpAddr::V4),
+            v4 => v4,
+        };
+        self.access_list.is_empty() || self.access_list.iter().any(|n| n.contains(&ip))
+    }
 }
 
 impl Actor {

@@ -345,6 +345,7 @@ impl Core {
                 key_id: a.client_id,
                 org_id: a.org_id,
                 roles: Roles::from_stored(&a.roles),
+                access_list: Vec::new(),
             }),
             resolved: None,
         }))

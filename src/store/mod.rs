@@ -4,6 +4,7 @@
 //! SQLite runs in WAL mode with one writer connection (so writers never fight over the lock)
 //! and a pool of readers; on PostgreSQL both roles share one pool.
 
+pub mod access_lists;
 pub mod audit;
 pub mod credentials;
 pub mod guards;

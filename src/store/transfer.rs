@@ -38,6 +38,7 @@ pub const TABLES: &[&str] = &[
     "invitation_projects",
     "invitation_teams",
     "api_keys",
+    "api_key_access_list",
     "sessions",
     "user_tokens",
     "outbox",

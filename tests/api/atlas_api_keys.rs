@@ -164,3 +164,124 @@ async fn bad_requests_and_non_owners_are_refused() {
     .await
     .assert_error(401, "USER_UNAUTHORIZED");
 }
+
+#[tokio::test]
+async fn an_access_list_admits_a_key_only_from_its_networks_in_both_dialects() {
+    let app = TestApp::spawn().await;
+    let k = create(&app, &["ORG_OWNER"]).await;
+    let id = k["id"].as_str().unwrap();
+    let key = as_key(&app, &k);
+    let hmac = Auth::Key(
+        k["publicKey"].as_str().unwrap().into(),
+        k["privateKey"].as_str().unwrap().into(),
+    );
+    let members = format!("/users/v1/accounts/{}/members", app.owner.org_id);
+    let list = format!("{}/{id}/accessList", api_keys(&app));
+    let owner = Atlas::owner(&app);
+    let empty = owner.get(&list).await;
+    assert_eq!(empty.status, 200, "{}", empty.text);
+    assert_eq!(empty.json()["totalCount"], 0);
+    assert_eq!(
+        key.get(&api_keys(&app)).await.status,
+        200,
+        "no list: anywhere"
+    );
+
+    // One address elsewhere: the key stops working here, in both dialects.
+    let r = owner
+        .call(
+            Method::POST,
+            &list,
+            Some(json!([{"ipAddress": "192.0.2.1"}])),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let page = r.json();
+    assert_eq!(page["totalCount"], 1, "the whole list comes back");
+    let entry = &page["results"][0];
+    assert_eq!(
+        keys(entry),
+        ["cidrBlock", "count", "created", "ipAddress", "links"]
+    );
+    assert_eq!(entry["cidrBlock"], "192.0.2.1/32");
+    assert_eq!(entry["ipAddress"], "192.0.2.1");
+    key.get(&api_keys(&app))
+        .await
+        .assert_error(403, "IP_ADDRESS_NOT_ON_ACCESS_LIST");
+    app.get(&members, &hmac)
+        .await
+        .assert_error(403, "IPNotAllowed");
+
+    // A network that holds this machine lets it back in.
+    let r = owner
+        .call(
+            Method::POST,
+            &list,
+            Some(json!([{"cidrBlock": "127.0.0.1/8"}])),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["totalCount"], 2);
+    assert_eq!(key.get(&api_keys(&app)).await.status, 200);
+    app.get(&members, &hmac).await.assert_ok();
+    let one = key.get(&format!("{list}/127.0.0.0%2F8")).await;
+    assert_eq!(one.status, 200, "{}", one.text);
+    assert_eq!(
+        one.json()["cidrBlock"],
+        "127.0.0.0/8",
+        "taken by its prefix"
+    );
+    assert!(one.json().get("ipAddress").is_none());
+
+    // Bad entries and unknown ones.
+    for body in [
+        json!([{"ipAddress": "300.1.1.1"}]),
+        json!([{"cidrBlock": "10.0.0.0/33"}]),
+    ] {
+        owner
+            .call(Method::POST, &list, Some(body))
+            .await
+            .assert_error(400, "INVALID_IP_ADDRESS_OR_CIDR_NOTATION");
+    }
+    owner
+        .call(
+            Method::POST,
+            &list,
+            Some(json!([{"ipAddress": "10.0.0.1", "cidrBlock": "10.0.0.0/8"}])),
+        )
+        .await
+        .assert_error(400, "INVALID_ATTRIBUTE");
+    owner
+        .get(&format!("{list}/10.9.9.9"))
+        .await
+        .assert_error(404, "RESOURCE_NOT_FOUND");
+    owner
+        .get(&format!("{list}/not-an-address"))
+        .await
+        .assert_error(400, "INVALID_IP_ADDRESS_OR_CIDR_NOTATION");
+    let reader = create(&app, &["ORG_READ_ONLY"]).await;
+    let reader = as_key(&app, &reader);
+    assert_eq!(reader.get(&list).await.status, 200, "members read the list");
+    reader
+        .call(
+            Method::POST,
+            &list,
+            Some(json!([{"ipAddress": "10.0.0.1"}])),
+        )
+        .await
+        .assert_error(401, "USER_UNAUTHORIZED");
+
+    // Removing the entries opens the key to anywhere again.
+    for entry in ["192.0.2.1", "127.0.0.0%2F8"] {
+        let r = owner
+            .call(Method::DELETE, &format!("{list}/{entry}"), None)
+            .await;
+        assert_eq!(r.status, 204, "{}", r.text);
+    }
+    owner
+        .call(Method::DELETE, &format!("{list}/192.0.2.1"), None)
+        .await
+        .assert_error(404, "RESOURCE_NOT_FOUND");
+    assert_eq!(owner.get(&list).await.json()["totalCount"], 0);
+    app.get(&members, &hmac).await.assert_ok();
+}

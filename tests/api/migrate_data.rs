@@ -265,6 +265,26 @@ async fn populate(app: &TestApp) -> Fixture {
         )
         .await;
     assert_eq!(granted.status, 200, "{}", granted.text);
+    // An Atlas programmatic key with an access list that admits this machine.
+    let key = owner
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/atlas/v2/orgs/{org}/apiKeys"),
+            Some(json!({"desc": "ci", "roles": ["ORG_READ_ONLY"]})),
+        )
+        .await
+        .json();
+    let listed = owner
+        .call(
+            reqwest::Method::POST,
+            &format!(
+                "/api/atlas/v2/orgs/{org}/apiKeys/{}/accessList",
+                key["id"].as_str().unwrap()
+            ),
+            Some(json!([{"cidrBlock": "127.0.0.0/8"}])),
+        )
+        .await;
+    assert_eq!(listed.status, 200, "{}", listed.text);
 
     Fixture {
         owner_session: app.login(&app.owner.email, &app.owner.password).await,

@@ -73,6 +73,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
             api_keys::update,
             api_keys::delete
         ))
+        .routes(routes!(api_keys::list_access, api_keys::add_access))
+        .routes(routes!(api_keys::get_access, api_keys::delete_access))
         .routes(routes!(service_accounts::list, service_accounts::create))
         .routes(routes!(
             service_accounts::get_one,

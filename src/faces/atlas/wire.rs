@@ -2,6 +2,7 @@
 //! the `ApiError` body with its `X-Error-Code` header, the Digest challenge on every
 //! unauthenticated request, and the extractors whose rejections speak this dialect.
 
+use crate::faces::client_ip::ClientIp;
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -219,6 +220,15 @@ impl FromRequestParts<AppState> for Atlas {
             .authenticate_atlas(parts.method.as_str(), &uri, auth)
             .await
             .map_err(|e| AtlasError::unauthenticated(app, e))?;
+        let Ok(ClientIp(ip)) = ClientIp::from_request_parts(parts, app).await;
+        if actor.key.as_ref().is_some_and(|k| !k.admits(ip)) {
+            return Err(AtlasError::new(
+                StatusCode::FORBIDDEN,
+                "IP_ADDRESS_NOT_ON_ACCESS_LIST",
+                format!("IP address {ip} is not allowed to access this resource."),
+                vec![json!(ip.to_string())],
+            ));
+        }
         let query = parts.uri.query();
         Ok(Atlas {
             actor,

@@ -1,5 +1,6 @@
 //! Extractors whose rejections speak the SOLAPI error dialect.
 
+use crate::faces::client_ip::ClientIp;
 use axum::body::Bytes;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::{StatusCode, header, request::Parts};
@@ -51,7 +52,18 @@ where
             .headers
             .get(header::AUTHORIZATION)
             .map(|v| v.as_bytes());
-        Ok(Caller(app.auth.authenticate(header).await?))
+        let actor = app.auth.authenticate(header).await?;
+        let Ok(ClientIp(ip)) = ClientIp::from_request_parts(parts, &app).await;
+        if actor.key.as_ref().is_some_and(|k| !k.admits(ip)) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "IPNotAllowed",
+                format!(
+                    "허용되지 않은 IP 주소입니다. (the API key's access list does not include {ip})"
+                ),
+            ));
+        }
+        Ok(Caller(actor))
     }
 }
 
