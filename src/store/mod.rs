@@ -134,12 +134,23 @@ impl Db {
     }
 
     /// Applies the embedded migrations of this backend (idempotent).
+    ///
+    /// On PostgreSQL sqlx holds an advisory lock while it migrates. On SQLite it takes none, so
+    /// two processes starting at once (a server and `usher bootstrap`) can both decide a
+    /// migration is due; the one that loses finds the table already there and its migration's
+    /// transaction rolls back. It then tries again, and finds the migration applied.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         match self.backend {
             Backend::Sqlite => {
-                sqlx::migrate!("migrations/sqlite")
-                    .run(&self.writer)
-                    .await?
+                let migrator = sqlx::migrate!("migrations/sqlite");
+                let mut attempt = 0;
+                while let Err(e) = migrator.run(&self.writer).await {
+                    attempt += 1;
+                    if attempt == 5 {
+                        return Err(e.into());
+                    }
+                    tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+                }
             }
             Backend::Postgres => {
                 sqlx::migrate!("migrations/postgres")
