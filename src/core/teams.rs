@@ -328,12 +328,13 @@ impl Core {
         let org_id = &pa.project.org_id;
         let assigned = store::teams::of_project(self.db.read(), project_id).await?;
         for (team_id, roles) in teams {
-            self.team_in(org_id, team_id)
-                .await
-                .map_err(|_| CoreError::UnknownReference {
+            self.team_in(org_id, team_id).await.map_err(|e| match e {
+                CoreError::NotFound => CoreError::UnknownReference {
                     kind: "team",
                     id: team_id.clone(),
-                })?;
+                },
+                other => other,
+            })?;
             if must_exist && !assigned.iter().any(|a| &a.team_id == team_id) {
                 return Err(CoreError::NotFound);
             }

@@ -14,9 +14,12 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::group_invites::checked_project_roles;
-use super::invites::{inviter, seconds};
+use super::invites::seconds;
 use super::projects::{check_group_id, group_error};
-use super::users::{RawQuery, list_query, plain_id, role_verb, split_name, user_not_found};
+use super::users::{
+    RawQuery, active_view, list_query, pending_view, plain_id, role_verb, split_name,
+    user_not_found,
+};
 use super::wire::{Atlas, AtlasBody, AtlasError, V2023_DEPRECATED, V2025, Version};
 use crate::core::invitations::InviteeState;
 use crate::core::projects::ProjectUser;
@@ -74,37 +77,10 @@ impl GroupUser {
 
     /// `GroupActiveUserResponse` or `GroupPendingUserResponse` (2025-02-19).
     fn view(&self) -> Value {
-        let roles: Vec<&str> = self.roles().names().collect();
+        let roles = json!(self.roles().names().collect::<Vec<_>>());
         match self {
-            GroupUser::Active(m) => {
-                let (first, last) = split_name(&m.name);
-                json!({
-                    "createdAt": seconds(&m.created_at),
-                    "firstName": first,
-                    "id": m.user_id,
-                    "lastName": last,
-                    "mobileNumber": null,
-                    "orgMembershipStatus": "ACTIVE",
-                    "roles": roles,
-                    "username": m.email,
-                })
-            }
-            GroupUser::Invited(d, status, _) => {
-                let i = &d.invitation;
-                let expires = (*status != "INVITATION_REJECTED").then(|| seconds(&i.expires_at));
-                let mut v = json!({
-                    "id": i.id,
-                    "invitationCreatedAt": seconds(&i.created_at),
-                    "invitationExpiresAt": expires,
-                    "orgMembershipStatus": status,
-                    "roles": roles,
-                    "username": i.email,
-                });
-                if let Some(inviter) = inviter(d) {
-                    v["inviterUsername"] = json!(inviter);
-                }
-                v
-            }
+            GroupUser::Active(m) => active_view(m, roles),
+            GroupUser::Invited(d, status, _) => pending_view(d, status, roles),
         }
     }
 }

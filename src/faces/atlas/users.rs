@@ -74,40 +74,48 @@ impl OrgUser {
         let projects = group_role_assignments(assigned.projects_of(self.id()));
         let roles = json!({"groupRoleAssignments": projects, "orgRoles": org_roles(self.roles())});
         let teams = assigned.teams_of(self.id());
-        match self {
-            OrgUser::Active(m) => {
-                let (first, last) = split_name(&m.name);
-                json!({
-                    "createdAt": seconds(&m.created_at),
-                    "firstName": first,
-                    "id": m.user_id,
-                    "lastName": last,
-                    "mobileNumber": null,
-                    "orgMembershipStatus": "ACTIVE",
-                    "roles": roles,
-                    "teamIds": teams,
-                    "username": m.email,
-                })
-            }
-            OrgUser::Invited(d, status) => {
-                let i = &d.invitation;
-                let expires = (*status != "INVITATION_REJECTED").then(|| seconds(&i.expires_at));
-                let mut v = json!({
-                    "id": i.id,
-                    "invitationCreatedAt": seconds(&i.created_at),
-                    "invitationExpiresAt": expires,
-                    "orgMembershipStatus": status,
-                    "roles": roles,
-                    "teamIds": teams,
-                    "username": i.email,
-                });
-                if let Some(inviter) = inviter(d) {
-                    v["inviterUsername"] = json!(inviter);
-                }
-                v
-            }
-        }
+        let mut v = match self {
+            OrgUser::Active(m) => active_view(m, roles),
+            OrgUser::Invited(d, status) => pending_view(d, status, roles),
+        };
+        v["teamIds"] = json!(teams);
+        v
     }
+}
+
+/// The fields an active user has in both the organization's and a project's users API
+/// (`Org…`/`GroupActiveUserResponse`), with `roles` as that API shapes them.
+pub(super) fn active_view(m: &MemberRow, roles: Value) -> Value {
+    let (first, last) = split_name(&m.name);
+    json!({
+        "createdAt": seconds(&m.created_at),
+        "firstName": first,
+        "id": m.user_id,
+        "lastName": last,
+        "mobileNumber": null,
+        "orgMembershipStatus": "ACTIVE",
+        "roles": roles,
+        "username": m.email,
+    })
+}
+
+/// The fields a pending (or expired, or declined) user has in both users APIs
+/// (`Org…`/`GroupPendingUserResponse`). A declined invitation has no expiry.
+pub(super) fn pending_view(d: &InvitationDetail, status: &str, roles: Value) -> Value {
+    let i = &d.invitation;
+    let expires = (status != "INVITATION_REJECTED").then(|| seconds(&i.expires_at));
+    let mut v = json!({
+        "id": i.id,
+        "invitationCreatedAt": seconds(&i.created_at),
+        "invitationExpiresAt": expires,
+        "orgMembershipStatus": status,
+        "roles": roles,
+        "username": i.email,
+    });
+    if let Some(inviter) = inviter(d) {
+        v["inviterUsername"] = json!(inviter);
+    }
+    v
 }
 
 /// usher keeps one name; Atlas has two. The first word is the first name.
