@@ -19,11 +19,16 @@ const CURRENT: &[Version] = &[V2023];
 
 /// `AtlasOrganization`.
 fn view(o: &OrgRow, base: &str) -> Value {
+    org_view((&o.id, &o.name, &o.status), base)
+}
+
+/// `AtlasOrganization` from (id, name, status).
+fn org_view((id, name, status): (&str, &str, &str), base: &str) -> Value {
     json!({
-        "id": o.id,
-        "isDeleted": o.status == "DELETED",
-        "links": [{"href": format!("{base}/api/atlas/v2/orgs/{}", o.id), "rel": "self"}],
-        "name": o.name,
+        "id": id,
+        "isDeleted": status == "DELETED",
+        "links": [{"href": format!("{base}/api/atlas/v2/orgs/{id}"), "rel": "self"}],
+        "name": name,
         "skipDefaultAlertsSettings": false,
     })
 }
@@ -43,27 +48,27 @@ pub async fn list(
     let prefix = QueryPairs::parse(query.as_deref())
         .one("name")
         .map(str::to_lowercase);
-    let orgs: Vec<OrgRow> = match (&atlas.actor.user, atlas.actor.current_org()) {
+    // The person's organizations come in one query; a key or service account has its own.
+    let orgs: Vec<(String, String, String)> = match (&atlas.actor.user, atlas.actor.current_org()) {
         (Some(_), _) => {
             let (rows, _) = app.core.my_orgs(&atlas.actor, None, 10_000).await?;
-            let mut orgs = Vec::new();
-            for r in rows {
-                orgs.push(app.core.get_org(&atlas.actor, &r.id).await?.org);
-            }
-            orgs
+            rows.into_iter().map(|r| (r.id, r.name, r.status)).collect()
         }
-        (None, Some(org_id)) => vec![app.core.get_org(&atlas.actor, org_id).await?.org],
+        (None, Some(org_id)) => {
+            let o = app.core.get_org(&atlas.actor, org_id).await?.org;
+            vec![(o.id, o.name, o.status)]
+        }
         (None, None) => Vec::new(),
     };
     let base = &app.core.settings.links.api_base;
     let all = orgs
         .iter()
-        .filter(|o| {
+        .filter(|(_, name, _)| {
             prefix
                 .as_ref()
-                .is_none_or(|p| o.name.to_lowercase().starts_with(p.as_str()))
+                .is_none_or(|p| name.to_lowercase().starts_with(p.as_str()))
         })
-        .map(|o| view(o, base))
+        .map(|(id, name, status)| org_view((id, name, status), base))
         .collect();
     Ok(atlas.reply_page(v, base, &paging, all))
 }
