@@ -305,7 +305,7 @@ impl Core {
                 token: &token,
             },
         )?;
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.db.begin_keeping_actors().await?;
         if !store::invitations::insert(&mut *tx, &new).await? {
             // A pending invitation exists. If it is overdue, record its expiry and try once more.
             self.expire_pending(&mut tx, org_id, &normalized).await?;
@@ -370,7 +370,7 @@ impl Core {
     }
 
     /// Replaces what an invitation grants (inside the caller's transaction).
-    pub(super) async fn write_grants(
+    pub(super) async fn replace_grants(
         &self,
         conn: &mut AnyConnection,
         invitation_id: &str,
@@ -379,6 +379,18 @@ impl Core {
     ) -> CoreResult<()> {
         store::projects::delete_grants(&mut *conn, invitation_id, None).await?;
         store::teams::delete_grants(&mut *conn, invitation_id, None).await?;
+        self.write_grants(conn, invitation_id, org_id, grants).await
+    }
+
+    /// Records what a new invitation grants (inside the caller's transaction). Most grant
+    /// nothing, and then this costs no statement at all: it is on the create path.
+    async fn write_grants(
+        &self,
+        conn: &mut AnyConnection,
+        invitation_id: &str,
+        org_id: &str,
+        grants: &Grants,
+    ) -> CoreResult<()> {
         for (project_id, roles) in &grants.projects {
             store::projects::put_grant(
                 &mut *conn,
@@ -835,7 +847,7 @@ impl Core {
             access.require(Permission::GrantOwner)?;
         }
         let now = self.now_ts();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.db.begin_keeping_actors().await?;
         if !store::invitations::set_roles(&mut *tx, id, &roles.to_stored(), &now).await? {
             let why = self.why_not_pending(&mut tx, id).await?;
             tx.commit().await?;
@@ -966,7 +978,7 @@ impl Core {
             },
         )?;
         let digest = self.crypto.token_digest(&token);
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.db.begin_keeping_actors().await?;
         let Some(rotated) =
             store::invitations::rotate(&mut *tx, id, &digest, &expires_at, &self.now_ts()).await?
         else {
@@ -1015,7 +1027,7 @@ impl Core {
         to: &str,
         action: &str,
     ) -> CoreResult<InvitationRow> {
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.db.begin_keeping_actors().await?;
         let Some(ended) =
             store::invitations::transition(&mut *tx, &row.id, to, None, &self.now_ts()).await?
         else {

@@ -138,23 +138,43 @@ impl Core {
         })
     }
 
-    /// [`Assignments`] of an organization, for a caller who may read it.
+    /// [`Assignments`] of an organization, for a caller who may read it: its members' and its
+    /// invitations'.
     pub async fn org_assignments(&self, actor: &Actor, org_id: &str) -> CoreResult<Assignments> {
+        self.assignments(actor, org_id, store::projects::Whose::All)
+            .await
+    }
+
+    /// What the pending invitations of an organization grant, for a caller who may read it.
+    pub async fn invitation_assignments(
+        &self,
+        actor: &Actor,
+        org_id: &str,
+    ) -> CoreResult<Assignments> {
+        self.assignments(actor, org_id, store::projects::Whose::Invitations)
+            .await
+    }
+
+    async fn assignments(
+        &self,
+        actor: &Actor,
+        org_id: &str,
+        whose: store::projects::Whose,
+    ) -> CoreResult<Assignments> {
         self.access(actor, org_id)
             .await?
             .require(Permission::ReadOrganization)?;
-        let db = self.db.read();
         let mut a = Assignments::default();
-        let members = store::projects::memberships_of_org(db, org_id).await?;
-        let granted = store::projects::grants_of_org(db, org_id).await?;
-        for (who, project, roles) in members.into_iter().chain(granted) {
-            let roles = ProjectRoles::from_stored(&roles);
-            a.projects.entry(who).or_default().push((project, roles));
-        }
-        let members = store::teams::memberships_of_org(db, org_id).await?;
-        let granted = store::teams::grants_of_org(db, org_id).await?;
-        for (who, team) in members.into_iter().chain(granted) {
-            a.teams.entry(who).or_default().push(team);
+        for (who, target, roles) in
+            store::projects::assignments_of_org(self.db.read(), org_id, whose).await?
+        {
+            match roles {
+                Some(roles) => {
+                    let roles = ProjectRoles::from_stored(&roles);
+                    a.projects.entry(who).or_default().push((target, roles));
+                }
+                None => a.teams.entry(who).or_default().push(target),
+            }
         }
         Ok(a)
     }
@@ -605,7 +625,7 @@ impl Core {
         if store::invitations::touch_pending(&mut *tx, invitation_id, org_id, &now).await? == 0 {
             return Err(CoreError::NotFound);
         }
-        self.write_grants(&mut tx, invitation_id, org_id, grants)
+        self.replace_grants(&mut tx, invitation_id, org_id, grants)
             .await?;
         let projects: Vec<_> = grants
             .projects

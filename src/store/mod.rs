@@ -183,7 +183,18 @@ impl Db {
         self.generation.fetch_add(1, Ordering::SeqCst);
         Ok(WriteTx {
             tx,
-            generation: self.generation.clone(),
+            generation: Some(self.generation.clone()),
+        })
+    }
+
+    /// [`Db::begin`] for a transaction that changes only invitations, their audit events and
+    /// the outbox: nothing a cached actor is made of (users, keys, memberships, organizations,
+    /// access lists), so it leaves the write generation alone. Without this, every invitation
+    /// created or cancelled sent the next request of every key back to the database.
+    pub async fn begin_keeping_actors(&self) -> Result<WriteTx, sqlx::Error> {
+        Ok(WriteTx {
+            tx: self.writer.begin().await?,
+            generation: None,
         })
     }
 
@@ -244,13 +255,16 @@ impl Db {
 /// never served after the commit returned, even if the read ran while the transaction was open.
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
-    generation: Arc<AtomicU64>,
+    /// `None`: the transaction keeps cached actors (see [`Db::begin_keeping_actors`]).
+    generation: Option<Arc<AtomicU64>>,
 }
 
 impl WriteTx {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         let done = self.tx.commit().await;
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        if let Some(g) = &self.generation {
+            g.fetch_add(1, Ordering::SeqCst);
+        }
         done
     }
 }
@@ -268,6 +282,13 @@ impl DerefMut for WriteTx {
     }
 }
 
+/// Write-ahead log pages after which a commit copies the log into the database file (SQLite's
+/// default: 1,000). The copy and its two `fsync`s happen inside that commit, holding the one
+/// writer; ten times fewer, larger checkpoints copy a page rewritten many times in between only
+/// once. Invitation creates went from about 1,100 to 1,650 a second (docs/benchmarks.md); the
+/// log grows to about 40 MB before it is rewound.
+const WRITER_CHECKPOINT_PAGES: u32 = 10_000;
+
 async fn sqlite_pool(opts: &DbOptions, max: u32) -> anyhow::Result<AnyPool> {
     let url = if opts.url.contains('?') {
         opts.url.clone()
@@ -278,12 +299,19 @@ async fn sqlite_pool(opts: &DbOptions, max: u32) -> anyhow::Result<AnyPool> {
         "PRAGMA busy_timeout = {}",
         opts.statement_timeout.as_millis()
     );
+    let writer_checkpoint = format!("PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES}");
     let pool = AnyPoolOptions::new()
         .max_connections(max)
         .min_connections(1)
         .acquire_timeout(opts.connect_timeout)
+        // A connection to a local file does not break the way a socket does, and sqlx's ping
+        // before each acquire is a round trip through the connection's worker thread: on a busy
+        // runtime, each such hand-off waits for a worker, and inside a write transaction it
+        // holds the one writer (docs/benchmarks.md).
+        .test_before_acquire(false)
         .after_connect(move |conn, _meta| {
             let busy_timeout = busy_timeout.clone();
+            let writer_checkpoint = writer_checkpoint.clone();
             Box::pin(async move {
                 // WAL: readers never block the writer; NORMAL sync is durable across process
                 // crashes in WAL mode (only an OS crash can lose the last commits).
@@ -292,6 +320,7 @@ async fn sqlite_pool(opts: &DbOptions, max: u32) -> anyhow::Result<AnyPool> {
                     "PRAGMA synchronous = NORMAL",
                     "PRAGMA foreign_keys = ON",
                     &busy_timeout,
+                    &writer_checkpoint,
                 ] {
                     sqlx::query(sqlx::AssertSqlSafe(pragma))
                         .execute(&mut *conn)

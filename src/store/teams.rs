@@ -57,17 +57,6 @@ pub async fn remove_member<'e, E: Executor<'e, Database = Any>>(
     Ok(r.rows_affected() == 1)
 }
 
-/// (user, team) of every team membership in an organization.
-pub async fn memberships_of_org<'e, E: Executor<'e, Database = Any>>(
-    db: E,
-    org_id: &str,
-) -> Result<Vec<(String, String)>, sqlx::Error> {
-    sqlx::query_as("SELECT user_id, team_id FROM team_members WHERE org_id = $1 ORDER BY team_id")
-        .bind(org_id)
-        .fetch_all(db)
-        .await
-}
-
 /// (invitation, team) of every team an organization's invitations will add their invitee to.
 pub async fn grants_of_org<'e, E: Executor<'e, Database = Any>>(
     db: E,

@@ -256,7 +256,10 @@ pub async fn list(
         .list_org_invitations(&atlas.actor, &org_id, &filter)
         .await
         .map_err(org_error(&org_id))?;
-    let assigned = app.core.org_assignments(&atlas.actor, &org_id).await?;
+    let assigned = app
+        .core
+        .invitation_assignments(&atlas.actor, &org_id)
+        .await?;
     let body = list
         .iter()
         .map(|d| {
