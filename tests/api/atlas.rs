@@ -8,7 +8,7 @@ use reqwest::Method;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, python_venv};
+use crate::helpers::{Auth, TestApp, python_venv};
 use usher::auth::digest::{self, Algorithm};
 
 const V1: &str = "application/vnd.atlas.2023-01-01+json";
@@ -716,15 +716,8 @@ async fn python_requests_and_httpx_digest_clients_work_with_md5_and_sha_256() {
 #[tokio::test]
 async fn the_api_document_describes_every_atlas_operation() {
     let app = TestApp::spawn().await;
-    let doc: Value = app
-        .client
-        .get(format!("{}/openapi.json", app.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = app.get("/openapi.json", &Auth::None).await;
+    let doc = answer.assert_ok();
     let org = "/orgs/{orgId}";
     let group = "/groups/{groupId}";
     let described: &[(String, &[&str])] = &[

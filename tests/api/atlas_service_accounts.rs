@@ -43,7 +43,7 @@ async fn token(app: &TestApp, client_id: &str, secret: &str) -> reqwest::Respons
         .unwrap()
 }
 
-async fn access_token(app: &TestApp, client_id: &str, secret: &str) -> String {
+pub async fn access_token(app: &TestApp, client_id: &str, secret: &str) -> String {
     let r = token(app, client_id, secret).await;
     assert_eq!(r.status(), 200);
     r.json::<Value>().await.unwrap()["access_token"]

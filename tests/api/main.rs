@@ -4,6 +4,7 @@
 mod accounts;
 mod atlas;
 mod atlas_api_keys;
+mod atlas_matrix;
 mod atlas_projects;
 mod atlas_schema;
 mod atlas_service_accounts;
