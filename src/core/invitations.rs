@@ -77,6 +77,26 @@ pub struct Grants {
     pub teams: Vec<String>,
 }
 
+impl Grants {
+    /// From the lists [`store::invitations::DetailWithGrants`] carries, in id order.
+    fn from_stored(projects: Option<String>, teams: Option<String>) -> Grants {
+        let mut projects: Vec<(String, ProjectRoles)> = projects
+            .iter()
+            .flat_map(|p| p.split(';'))
+            .filter_map(|entry| entry.split_once('='))
+            .map(|(id, roles)| (id.to_owned(), ProjectRoles::from_stored(roles)))
+            .collect();
+        projects.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut teams: Vec<String> = teams
+            .iter()
+            .flat_map(|t| t.split(';'))
+            .map(str::to_owned)
+            .collect();
+        teams.sort();
+        Grants { projects, teams }
+    }
+}
+
 /// A change to someone's projects (with roles) and teams: `None` leaves that part as it is, a
 /// list replaces it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -481,6 +501,33 @@ impl Core {
             store::teams::add_member(&mut *conn, &team_id, org_id, user_id, now).await?;
         }
         Ok(())
+    }
+
+    /// Pending invitations of an organization with what each grants (owners; the Atlas list).
+    pub async fn list_org_invitations_granting(
+        &self,
+        actor: &Actor,
+        org_id: &str,
+        filter: &ListFilter,
+    ) -> CoreResult<Vec<(InvitationDetail, Grants)>> {
+        actor.require_status(&[user_status::ACTIVE])?;
+        let access = self.access(actor, org_id).await?;
+        access.require(Permission::ManageInvitations)?;
+        access.require_active_org()?;
+        let list = store::invitations::pending_details_with_grants_of_org(
+            &self.db,
+            org_id,
+            &self.now_ts(),
+            filter,
+        )
+        .await?;
+        Ok(list
+            .into_iter()
+            .map(|d| {
+                let grants = Grants::from_stored(d.grant_projects, d.grant_teams);
+                (d.detail, grants)
+            })
+            .collect())
     }
 
     /// SOLAPI #24: pending invitations of an organization (owners).

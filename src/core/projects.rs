@@ -141,32 +141,12 @@ impl Core {
     /// [`Assignments`] of an organization, for a caller who may read it: its members' and its
     /// invitations'.
     pub async fn org_assignments(&self, actor: &Actor, org_id: &str) -> CoreResult<Assignments> {
-        self.assignments(actor, org_id, store::projects::Whose::All)
-            .await
-    }
-
-    /// What the pending invitations of an organization grant, for a caller who may read it.
-    pub async fn invitation_assignments(
-        &self,
-        actor: &Actor,
-        org_id: &str,
-    ) -> CoreResult<Assignments> {
-        self.assignments(actor, org_id, store::projects::Whose::Invitations)
-            .await
-    }
-
-    async fn assignments(
-        &self,
-        actor: &Actor,
-        org_id: &str,
-        whose: store::projects::Whose,
-    ) -> CoreResult<Assignments> {
         self.access(actor, org_id)
             .await?
             .require(Permission::ReadOrganization)?;
         let mut a = Assignments::default();
         for (who, target, roles) in
-            store::projects::assignments_of_org(self.db.read(), org_id, whose).await?
+            store::projects::assignments_of_org(self.db.read(), org_id).await?
         {
             match roles {
                 Some(roles) => {

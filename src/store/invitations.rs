@@ -298,11 +298,20 @@ async fn detail_list(
     db: &super::Db,
     query: sqlx::query::QueryScalar<'_, Any, String, sqlx::any::AnyArguments>,
 ) -> Result<Vec<InvitationDetail>, sqlx::Error> {
+    json_list(db, query, |d: &InvitationDetail| &d.invitation).await
+}
+
+/// [`detail_list`] for any row type holding an invitation: sorted oldest first.
+async fn json_list<T: serde::de::DeserializeOwned>(
+    db: &super::Db,
+    query: sqlx::query::QueryScalar<'_, Any, String, sqlx::any::AnyArguments>,
+    invitation: fn(&T) -> &InvitationRow,
+) -> Result<Vec<T>, sqlx::Error> {
     let json = query.fetch_one(db.read()).await?;
-    let mut list: Vec<InvitationDetail> =
+    let mut list: Vec<T> =
         serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(e.into()))?;
     list.sort_unstable_by(|a, b| {
-        let (a, b) = (&a.invitation, &b.invitation);
+        let (a, b) = (invitation(a), invitation(b));
         (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id))
     });
     Ok(list)
@@ -316,13 +325,67 @@ pub async fn pending_details_of_org(
     now: &str,
     f: &ListFilter,
 ) -> Result<Vec<InvitationDetail>, sqlx::Error> {
-    let select = detail_select(
+    pending_of_org(db, org_id, now, f, &[], |d: &InvitationDetail| {
+        &d.invitation
+    })
+    .await
+}
+
+/// An invitation with what it grants, as the Atlas lists show it, read with the invitation
+/// instead of by a second query. `grant_projects` is `project=ROLE ROLE;project=ROLE` and
+/// `grant_teams` is `team;team`, each `None` when it grants none.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct DetailWithGrants {
+    #[serde(flatten)]
+    pub detail: InvitationDetail,
+    pub grant_projects: Option<String>,
+    pub grant_teams: Option<String>,
+}
+
+/// [`pending_details_of_org`] with what each invitation grants.
+pub async fn pending_details_with_grants_of_org(
+    db: &super::Db,
+    org_id: &str,
+    now: &str,
+    f: &ListFilter,
+) -> Result<Vec<DetailWithGrants>, sqlx::Error> {
+    let concat = |expr: &str, from: &str| match db.backend {
+        super::Backend::Sqlite => {
+            format!("(SELECT group_concat({expr}, ';') FROM {from} x WHERE x.invitation_id = i.id)")
+        }
+        super::Backend::Postgres => {
+            format!("(SELECT string_agg({expr}, ';') FROM {from} x WHERE x.invitation_id = i.id)")
+        }
+    };
+    let projects = concat("x.project_id || '=' || x.roles", "invitation_projects");
+    let teams = concat("x.team_id", "invitation_teams");
+    let extra = [
+        (projects.as_str(), "grant_projects"),
+        (teams.as_str(), "grant_teams"),
+    ];
+    pending_of_org(db, org_id, now, f, &extra, |d: &DetailWithGrants| {
+        &d.detail.invitation
+    })
+    .await
+}
+
+async fn pending_of_org<T: serde::de::DeserializeOwned>(
+    db: &super::Db,
+    org_id: &str,
+    now: &str,
+    f: &ListFilter,
+    extra: &[(&str, &'static str)],
+    invitation: fn(&T) -> &InvitationRow,
+) -> Result<Vec<T>, sqlx::Error> {
+    let select = detail_select_with(
+        extra,
         "WHERE i.org_id = $1 AND i.project_id IS NULL AND i.state = 'PENDING' AND i.expires_at > $2 \
          AND ($3 IS NULL OR i.inviter_id = $3) AND ($4 IS NULL OR i.email_normalized = $4) \
          AND ($5 IS NULL OR i.roles = $5) AND ($6 IS NULL OR i.created_at = $6) AND ($7 IS NULL OR i.updated_at = $7) \
          ORDER BY i.created_at, i.id LIMIT 1000",
     );
-    let sql = db.json_array_sql(&select, detail_names());
+    let names = detail_names().chain(extra.iter().map(|(_, name)| *name));
+    let sql = db.json_array_sql(&select, names);
     let query = sqlx::query_scalar(AssertSqlSafe(sql))
         .bind(org_id)
         .bind(now)
@@ -331,7 +394,7 @@ pub async fn pending_details_of_org(
         .bind(f.roles.as_deref())
         .bind(f.created_at.as_deref())
         .bind(f.updated_at.as_deref());
-    detail_list(db, query).await
+    json_list(db, query, invitation).await
 }
 
 /// Every organization invitation (not project ones) of an organization, whatever its state,

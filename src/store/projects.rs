@@ -105,35 +105,23 @@ pub async fn delete_member<'e, E: Executor<'e, Database = Any>>(
     Ok(r.rows_affected() == 1)
 }
 
-/// Whose assignments [`assignments_of_org`] reads.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Whose {
-    /// Members' and invitations'.
-    All,
-    /// Pending invitations' only.
-    Invitations,
-}
-
 /// (member or invitation, project or team, the project roles or `None` for a team): the
 /// project roles and teams of an organization's members and what its invitations grant, in one
 /// round trip, ordered by project or team.
 pub async fn assignments_of_org<'e, E: Executor<'e, Database = Any>>(
     db: E,
     org_id: &str,
-    whose: Whose,
 ) -> Result<Vec<(String, String, Option<String>)>, sqlx::Error> {
-    const INVITATIONS: &str = "SELECT invitation_id, project_id, roles FROM invitation_projects WHERE org_id = $1 \
-         UNION ALL SELECT invitation_id, team_id, NULL FROM invitation_teams WHERE org_id = $1";
-    const MEMBERS: &str = " UNION ALL SELECT user_id, project_id, roles FROM project_members WHERE org_id = $1 \
-         UNION ALL SELECT user_id, team_id, NULL FROM team_members WHERE org_id = $1";
-    let sql = match whose {
-        Whose::All => format!("{INVITATIONS}{MEMBERS} ORDER BY 2"),
-        Whose::Invitations => format!("{INVITATIONS} ORDER BY 2"),
-    };
-    sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(org_id)
-        .fetch_all(db)
-        .await
+    sqlx::query_as(
+        "SELECT invitation_id, project_id, roles FROM invitation_projects WHERE org_id = $1 \
+         UNION ALL SELECT invitation_id, team_id, NULL FROM invitation_teams WHERE org_id = $1 \
+         UNION ALL SELECT user_id, project_id, roles FROM project_members WHERE org_id = $1 \
+         UNION ALL SELECT user_id, team_id, NULL FROM team_members WHERE org_id = $1 \
+         ORDER BY 2",
+    )
+    .bind(org_id)
+    .fetch_all(db)
+    .await
 }
 
 /// (invitation, project, roles): what the invitations of an organization grant in its projects.

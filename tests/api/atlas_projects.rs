@@ -1036,6 +1036,21 @@ async fn organization_invitations_name_real_teams_and_projects_and_grant_them_on
         changed["groupRoleAssignments"],
         json!([{"groupId": id, "groupRole": "GROUP_READ_ONLY"}])
     );
+    let listed = expect(&atlas.get(&invites).await, 200);
+    let listed = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == invitation)
+        .expect("listed");
+    assert_eq!(
+        listed["teamIds"], changed["teamIds"],
+        "the list shows the grants"
+    );
+    assert_eq!(
+        listed["groupRoleAssignments"],
+        changed["groupRoleAssignments"]
+    );
 
     let token = app
         .token_from_mail("ann@example.com", "/invitations/")

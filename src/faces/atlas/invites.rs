@@ -253,24 +253,10 @@ pub async fn list(
     };
     let list = app
         .core
-        .list_org_invitations(&atlas.actor, &org_id, &filter)
+        .list_org_invitations_granting(&atlas.actor, &org_id, &filter)
         .await
         .map_err(org_error(&org_id))?;
-    let assigned = app
-        .core
-        .invitation_assignments(&atlas.actor, &org_id)
-        .await?;
-    let body = list
-        .iter()
-        .map(|d| {
-            let id = &d.invitation.id;
-            let grants = Grants {
-                projects: assigned.projects_of(id).to_vec(),
-                teams: assigned.teams_of(id).to_vec(),
-            };
-            view(d, &grants)
-        })
-        .collect();
+    let body = list.iter().map(|(d, grants)| view(d, grants)).collect();
     Ok(atlas.reply(v, StatusCode::OK, Some(Value::Array(body))))
 }
 
