@@ -487,11 +487,11 @@ impl Core {
             {
                 all = all.union(&ProjectRoles::from_stored(&own));
             }
-            store::projects::put_member(
+            store::projects::put_roles(
                 &mut *conn,
                 &project_id,
                 org_id,
-                user_id,
+                store::projects::Holder::User(user_id),
                 &all.to_stored(),
                 now,
             )

@@ -207,7 +207,15 @@ impl Core {
         )?;
         if let Some(u) = acting_person(actor) {
             let owner = super::roles::PROJECT_OWNER;
-            store::projects::put_member(&mut *tx, &row.id, org_id, &u.id, owner, &now).await?;
+            store::projects::put_roles(
+                &mut *tx,
+                &row.id,
+                org_id,
+                store::projects::Holder::User(&u.id),
+                owner,
+                &now,
+            )
+            .await?;
         }
         self.audit(
             &mut tx,
@@ -346,11 +354,11 @@ impl Core {
             {
                 return Err(CoreError::Conflict(Conflict::AlreadyMember));
             }
-            store::projects::put_member(
+            store::projects::put_roles(
                 &mut *tx,
                 id,
                 &org_id,
-                &m.user_id,
+                store::projects::Holder::User(&m.user_id),
                 &roles.to_stored(),
                 &self.now_ts(),
             )
@@ -432,11 +440,11 @@ impl Core {
                 {
                     return Err(CoreError::NotFound);
                 }
-                store::projects::put_member(
+                store::projects::put_roles(
                     &mut *tx,
                     id,
                     org_id,
-                    user_id,
+                    store::projects::Holder::User(user_id),
                     &roles.to_stored(),
                     &self.now_ts(),
                 )
@@ -479,7 +487,13 @@ impl Core {
         match user {
             ProjectUser::Member(user_id) => {
                 let mut tx = self.db.begin().await?;
-                if !store::projects::delete_member(&mut *tx, id, user_id).await? {
+                if !store::projects::remove_holder(
+                    &mut *tx,
+                    id,
+                    store::projects::Holder::User(user_id),
+                )
+                .await?
+                {
                     return Err(CoreError::NotFound);
                 }
                 self.audit(
@@ -537,11 +551,11 @@ impl Core {
         if let Some(projects) = &projects {
             store::projects::delete_memberships_of(&mut *tx, org_id, user_id).await?;
             for (project_id, roles) in projects {
-                store::projects::put_member(
+                store::projects::put_roles(
                     &mut *tx,
                     project_id,
                     org_id,
-                    user_id,
+                    store::projects::Holder::User(user_id),
                     &roles.to_stored(),
                     &now,
                 )

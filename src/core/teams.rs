@@ -6,23 +6,13 @@ use serde_json::json;
 use crate::store::named::Named;
 
 use super::error::unique_as;
-use super::invitations::InviteeState;
+use super::invitations::People;
 use super::roles::{Permission, ProjectRoles};
 use super::{Actor, Conflict, Core, CoreError, CoreResult, user_status};
 use crate::store::{
     self,
-    invitations::InvitationDetail,
-    rows::MemberRow,
     teams::{ProjectTeamRow, TeamRow},
 };
-
-/// A team's people: its members, then the addresses whose newest organization invitation will
-/// add them to it (pending, expired or declined).
-#[derive(Debug, Clone)]
-pub struct TeamPeople {
-    pub members: Vec<MemberRow>,
-    pub invitees: Vec<(InvitationDetail, InviteeState)>,
-}
 
 impl Core {
     async fn team_in(&self, org_id: &str, team_id: &str) -> CoreResult<TeamRow> {
@@ -185,12 +175,14 @@ impl Core {
         Ok(())
     }
 
+    /// A team's people: its members, then the addresses whose newest organization invitation
+    /// will add them to it (pending, expired or declined).
     pub async fn team_people(
         &self,
         actor: &Actor,
         org_id: &str,
         team_id: &str,
-    ) -> CoreResult<TeamPeople> {
+    ) -> CoreResult<People> {
         self.team_for(actor, org_id, team_id, Permission::ReadOrganization)
             .await?;
         let members = store::teams::members(self.db.read(), team_id).await?;
@@ -206,7 +198,7 @@ impl Core {
                     .any(|(inv, team)| *inv == d.invitation.id && team == team_id)
             })
             .collect();
-        Ok(TeamPeople { members, invitees })
+        Ok(People { members, invitees })
     }
 
     /// Adds an organization user to a team: a member (by user id) or a pending invitee (by the
@@ -348,11 +340,11 @@ impl Core {
         let now = self.now_ts();
         let mut tx = self.db.begin().await?;
         for (team_id, roles) in teams {
-            store::teams::put_in_project(
+            store::projects::put_roles(
                 &mut *tx,
                 project_id,
-                team_id,
                 org_id,
+                store::projects::Holder::Team(team_id),
                 &roles.to_stored(),
                 &now,
             )
@@ -380,7 +372,13 @@ impl Core {
         let pa = self.project_access(actor, project_id).await?;
         pa.require_manage()?;
         let mut tx = self.db.begin().await?;
-        if !store::teams::remove_from_project(&mut *tx, project_id, team_id).await? {
+        if !store::projects::remove_holder(
+            &mut *tx,
+            project_id,
+            store::projects::Holder::Team(team_id),
+        )
+        .await?
+        {
             return Err(CoreError::NotFound);
         }
         self.audit(

@@ -1,5 +1,6 @@
 //! Projects (Atlas groups), their members, and the project roles pending invitations carry.
 
+use sqlx::AssertSqlSafe;
 use sqlx::{Any, Executor};
 
 use super::rows::MemberRow;
@@ -68,23 +69,41 @@ pub async fn members<'e, E: Executor<'e, Database = Any>>(
     .await
 }
 
-/// Inserts a project membership, or replaces its roles when there is one.
-pub async fn put_member<'e, E: Executor<'e, Database = Any>>(
+/// Who holds roles in a project: a member of the organization (by user id) or one of its teams.
+#[derive(Clone, Copy, Debug)]
+pub enum Holder<'a> {
+    User(&'a str),
+    Team(&'a str),
+}
+
+impl Holder<'_> {
+    /// (table, the holder's column, the holder's id).
+    fn place(&self) -> (&'static str, &'static str, &str) {
+        match self {
+            Holder::User(id) => ("project_members", "user_id", id),
+            Holder::Team(id) => ("project_teams", "team_id", id),
+        }
+    }
+}
+
+/// Gives `holder` `roles` in a project, replacing the roles it had there.
+pub async fn put_roles<'e, E: Executor<'e, Database = Any>>(
     db: E,
     project_id: &str,
     org_id: &str,
-    user_id: &str,
+    holder: Holder<'_>,
     roles: &str,
     now: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO project_members (project_id, org_id, user_id, roles, created_at, updated_at) \
+    let (table, column, id) = holder.place();
+    sqlx::query(AssertSqlSafe(format!(
+        "INSERT INTO {table} (project_id, org_id, {column}, roles, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $5) \
-         ON CONFLICT (project_id, user_id) DO UPDATE SET roles = excluded.roles, updated_at = excluded.updated_at",
-    )
+         ON CONFLICT (project_id, {column}) DO UPDATE SET roles = excluded.roles, updated_at = excluded.updated_at"
+    )))
     .bind(project_id)
     .bind(org_id)
-    .bind(user_id)
+    .bind(id)
     .bind(roles)
     .bind(now)
     .execute(db)
@@ -92,16 +111,20 @@ pub async fn put_member<'e, E: Executor<'e, Database = Any>>(
     Ok(())
 }
 
-pub async fn delete_member<'e, E: Executor<'e, Database = Any>>(
+/// Takes `holder` out of a project; false if it was not in it.
+pub async fn remove_holder<'e, E: Executor<'e, Database = Any>>(
     db: E,
     project_id: &str,
-    user_id: &str,
+    holder: Holder<'_>,
 ) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query("DELETE FROM project_members WHERE project_id = $1 AND user_id = $2")
-        .bind(project_id)
-        .bind(user_id)
-        .execute(db)
-        .await?;
+    let (table, column, id) = holder.place();
+    let r = sqlx::query(AssertSqlSafe(format!(
+        "DELETE FROM {table} WHERE project_id = $1 AND {column} = $2"
+    )))
+    .bind(project_id)
+    .bind(id)
+    .execute(db)
+    .await?;
     Ok(r.rows_affected() == 1)
 }
 

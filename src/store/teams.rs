@@ -138,43 +138,6 @@ pub async fn of_project<'e, E: Executor<'e, Database = Any>>(
     .await
 }
 
-/// Assigns a team to a project, or replaces its roles there.
-pub async fn put_in_project<'e, E: Executor<'e, Database = Any>>(
-    db: E,
-    project_id: &str,
-    team_id: &str,
-    org_id: &str,
-    roles: &str,
-    now: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO project_teams (project_id, team_id, org_id, roles, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $5) \
-         ON CONFLICT (project_id, team_id) DO UPDATE SET roles = excluded.roles, updated_at = excluded.updated_at",
-    )
-    .bind(project_id)
-    .bind(team_id)
-    .bind(org_id)
-    .bind(roles)
-    .bind(now)
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
-pub async fn remove_from_project<'e, E: Executor<'e, Database = Any>>(
-    db: E,
-    project_id: &str,
-    team_id: &str,
-) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query("DELETE FROM project_teams WHERE project_id = $1 AND team_id = $2")
-        .bind(project_id)
-        .bind(team_id)
-        .execute(db)
-        .await?;
-    Ok(r.rows_affected() == 1)
-}
-
 /// Takes a member out of every one of the organization's teams.
 pub async fn delete_memberships_of<'e, E: Executor<'e, Database = Any>>(
     db: E,

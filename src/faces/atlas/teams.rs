@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use super::group_invites::checked_project_roles;
 use super::invites::{check_org_id, org_error};
 use super::projects::{check_group_id, group_error};
-use super::users::{OrgUser, RawQuery, app_user_view, list_query, status_name, user_not_found};
+use super::users::{self, OrgUser, RawQuery, app_user_view, list_query, user_not_found};
 use super::wire::{Atlas, AtlasBody, AtlasError, Paging, V2023, V2023_DEPRECATED, V2025, Version};
 use crate::core::roles::ProjectRoles;
 use crate::core::{Conflict, CoreError, email, ids};
@@ -240,17 +240,7 @@ async fn team_users(
         .await
         .map_err(team_error(org_id, team_id))?;
     let assigned = app.core.org_assignments(&atlas.actor, org_id).await?;
-    let invited = people
-        .invitees
-        .into_iter()
-        .map(|(d, state)| OrgUser::Invited(Box::new(d), status_name(state)));
-    let users = people
-        .members
-        .into_iter()
-        .map(OrgUser::Active)
-        .chain(invited)
-        .collect();
-    Ok((users, assigned))
+    Ok((users::as_org_users(people), assigned))
 }
 
 /// `GET /orgs/{orgId}/teams/{teamId}/users`: 2025-02-19 lists pending and active users (with

@@ -21,7 +21,7 @@ use super::wire::{
     Atlas, AtlasBody, AtlasError, Paging, QueryPairs, V2023_DEPRECATED, V2025, Version,
 };
 use crate::core::accounts::MemberChange;
-use crate::core::invitations::{GrantChange, Grants, InviteeState};
+use crate::core::invitations::{GrantChange, Grants, InviteeState, People};
 use crate::core::projects::Assignments;
 use crate::core::roles::Roles;
 use crate::core::{CoreError, email, ids};
@@ -166,17 +166,21 @@ pub(super) async fn org_users(
         .await
         .map_err(org_error(org_id))?;
     let assigned = app.core.org_assignments(&atlas.actor, org_id).await?;
+    Ok((as_org_users(people), assigned))
+}
+
+/// Members first, then invitees, as the users lists show them.
+pub(super) fn as_org_users(people: People) -> Vec<OrgUser> {
     let invited = people
         .invitees
         .into_iter()
         .map(|(d, state)| OrgUser::Invited(Box::new(d), status_name(state)));
-    let users = people
+    people
         .members
         .into_iter()
         .map(OrgUser::Active)
         .chain(invited)
-        .collect();
-    Ok((users, assigned))
+        .collect()
 }
 
 pub(super) fn status_name(state: InviteeState) -> &'static str {
