@@ -1252,7 +1252,7 @@ async fn drain(bin: &Path, dir: &Path, n: usize) -> anyhow::Result<Drained> {
                     mail,
                 )
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            core.queue_sealed(&mut tx, sealed)
+            core.queue(&mut tx, &[sealed])
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
         }

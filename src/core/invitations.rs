@@ -337,16 +337,16 @@ impl Core {
             .await?;
         let label = actor.audit_label();
         let details = json!({"roles": row.roles, "projectId": row.project_id});
-        self.audit(
+        self.audit_queuing(
             &mut tx,
             Some(&label),
             Some(org_id),
             "invitation.created",
             ("invitation", &row.id),
             details,
+            Some(mail),
         )
         .await?;
-        self.queue_sealed(&mut tx, mail).await?;
         tx.commit().await?;
         self.outbox_wakeup.notify_one();
         Ok(Sent { invitation: row })
@@ -1033,16 +1033,16 @@ impl Core {
             tx.commit().await?;
             return Err(why);
         };
-        self.audit(
+        self.audit_queuing(
             &mut tx,
             Some(&actor.audit_label()),
             Some(&row.org_id),
             "invitation.resent",
             ("invitation", id),
             json!({"expiresAt": expires_at}),
+            Some(mail),
         )
         .await?;
-        self.queue_sealed(&mut tx, mail).await?;
         tx.commit().await?;
         self.outbox_wakeup.notify_one();
         Ok(rotated)

@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 
+use super::outbox::Sealed;
 use super::{Core, CoreResult};
-use crate::store;
 
 /// What to tell whom. Invitations are written in the organization's language (`None`: the
 /// server's default); a person's own e-mails in the server's default.
@@ -257,52 +257,24 @@ impl Mail<'_> {
 
 pub const PURPOSE_INVITATION: &str = "invitation";
 
-/// A rendered e-mail, encrypted for the outbox, ready to be written in a transaction.
-pub struct SealedMail {
-    id: String,
-    purpose: &'static str,
-    org_id: Option<String>,
-    recipient: String,
-    payload: String,
-}
-
 impl Core {
     /// Renders and encrypts an e-mail. Done before the transaction that queues it, so that the
     /// single writer is held for the statements only. `org_id`: the organization whose owners
     /// may see the message and re-queue it.
-    pub fn seal_mail(
-        &self,
-        to: &str,
-        org_id: Option<&str>,
-        mail: Mail<'_>,
-    ) -> CoreResult<SealedMail> {
+    pub fn seal_mail(&self, to: &str, org_id: Option<&str>, mail: Mail<'_>) -> CoreResult<Sealed> {
         let purpose = mail.purpose();
         let rendered = mail.render(to, &self.settings.links, self.settings.mail_language);
         let id = self.new_id();
         let payload = serde_json::to_vec(&rendered).map_err(anyhow::Error::from)?;
         let payload = self.crypto.encrypt(&id, &payload);
-        Ok(SealedMail {
+        Ok(Sealed {
             id,
-            purpose,
+            kind: KIND_EMAIL,
+            purpose: purpose.to_owned(),
             org_id: org_id.map(str::to_owned),
             recipient: super::email::normalize(to),
             payload,
         })
-    }
-
-    /// Queues a sealed e-mail in the caller's transaction.
-    pub async fn queue_sealed(&self, conn: &mut AnyConnection, mail: SealedMail) -> CoreResult<()> {
-        let message = store::outbox::NewMessage {
-            id: &mail.id,
-            kind: KIND_EMAIL,
-            purpose: mail.purpose,
-            org_id: mail.org_id.as_deref(),
-            recipient: &mail.recipient,
-            payload_encrypted: &mail.payload,
-            now: &self.now_ts(),
-        };
-        store::outbox::insert(conn, &message).await?;
-        Ok(())
     }
 
     /// Queues a person's own e-mail (verification, password reset) in the caller's transaction.
@@ -313,7 +285,7 @@ impl Core {
         mail: Mail<'_>,
     ) -> CoreResult<()> {
         let sealed = self.seal_mail(to, None, mail)?;
-        self.queue_sealed(conn, sealed).await
+        self.queue(conn, &[sealed]).await
     }
 }
 

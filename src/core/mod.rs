@@ -257,6 +257,24 @@ impl Core {
         target: (&str, &str),
         details: serde_json::Value,
     ) -> CoreResult<()> {
+        self.audit_queuing(conn, actor, org_id, action, target, details, None)
+            .await
+    }
+
+    /// [`Core::audit`], also queuing `mail`. The event's webhook deliveries and the e-mail go
+    /// into the outbox in one statement: with webhooks on, creating an invitation costs the
+    /// single SQLite writer no more round trips than without.
+    #[allow(clippy::too_many_arguments)] // audit's own inputs, and the e-mail
+    pub async fn audit_queuing(
+        &self,
+        conn: &mut AnyConnection,
+        actor: Option<&str>,
+        org_id: Option<&str>,
+        action: &str,
+        target: (&str, &str),
+        details: serde_json::Value,
+        mail: Option<outbox::Sealed>,
+    ) -> CoreResult<()> {
         let id = self.new_id();
         let now = self.now_ts();
         let details_text = details.to_string();
@@ -276,12 +294,18 @@ impl Core {
         .await?;
         // The changes webhooks tell about are exactly these audit events, so they are queued
         // here, in the same transaction, with the audit event's id as the event id.
-        if let Some(org_id) = org_id
-            && webhooks::EVENTS.contains(&action)
-        {
-            let data = serde_json::json!({"object": target.0, "id": target.1, "details": details});
-            self.queue_event(conn, org_id, action, &id, &now, data)
-                .await?;
+        let mut queued = match org_id {
+            Some(org_id) if webhooks::EVENTS.contains(&action) => {
+                let data =
+                    serde_json::json!({"object": target.0, "id": target.1, "details": details});
+                self.deliveries_of(conn, org_id, action, &id, &now, data)
+                    .await?
+            }
+            _ => Vec::new(),
+        };
+        queued.extend(mail);
+        if !queued.is_empty() {
+            self.queue(conn, &queued).await?;
             self.outbox_wakeup.notify_one();
         }
         Ok(())

@@ -1,6 +1,7 @@
 //! The outbox as people see it: send limits on invitation e-mails, and what owners and operators
 //! may look at and re-queue. Delivery itself is `crate::delivery`.
 
+use sqlx::AnyConnection;
 use time::Duration;
 
 use super::clock::{format_ts, parse_ts};
@@ -9,12 +10,43 @@ use super::roles::Permission;
 use super::{Actor, Core, CoreError, CoreResult, user_status};
 use crate::store::{self, outbox::MessageRow, outbox::Sends};
 
+/// A message rendered and encrypted for the outbox, ready to be written in a transaction: the
+/// work is done before the transaction, so the single writer is held for the statement only.
+pub struct Sealed {
+    pub(super) id: String,
+    pub(super) kind: &'static str,
+    /// `invitation`, `verification`, `password_reset`, or a webhook's event.
+    pub(super) purpose: String,
+    pub(super) org_id: Option<String>,
+    pub(super) recipient: String,
+    pub(super) payload: String,
+}
+
 /// How many messages a list shows at most.
 const LIST_LIMIT: i64 = 500;
 
 pub const STATES: &[&str] = &["PENDING", "SENT", "PARKED"];
 
 impl Core {
+    /// Queues `messages` in the caller's transaction, in one statement.
+    pub async fn queue(&self, conn: &mut AnyConnection, messages: &[Sealed]) -> CoreResult<()> {
+        let now = self.now_ts();
+        let rows: Vec<_> = messages
+            .iter()
+            .map(|m| store::outbox::NewMessage {
+                id: &m.id,
+                kind: m.kind,
+                purpose: &m.purpose,
+                org_id: m.org_id.as_deref(),
+                recipient: &m.recipient,
+                payload_encrypted: &m.payload,
+                now: &now,
+            })
+            .collect();
+        store::outbox::insert_all(conn, &rows).await?;
+        Ok(())
+    }
+
     /// Refuses another invitation e-mail to `recipient` (normalized) or from `org_id` when a
     /// limit of [`super::SendLimits`] is reached, saying when to try again.
     pub(crate) async fn check_send_limits(&self, org_id: &str, recipient: &str) -> CoreResult<()> {

@@ -15,6 +15,7 @@ use sha2::Sha256;
 use sqlx::AnyConnection;
 
 use super::credentials::BriefCache;
+use super::outbox::Sealed;
 use super::roles::Permission;
 use super::{Actor, Core, CoreError, CoreResult, user_status};
 use crate::store::{self, webhooks::EndpointRow};
@@ -116,9 +117,9 @@ fn check_events(events: &[String]) -> CoreResult<String> {
 }
 
 impl Core {
-    /// Queues `event` for every enabled endpoint of `org_id` subscribed to it, in the caller's
-    /// transaction. Called by [`Core::audit`] for the actions that are events.
-    pub(crate) async fn queue_event(
+    /// The deliveries of `event` to every enabled endpoint of `org_id` subscribed to it, sealed
+    /// for the caller's transaction (which [`Core::audit`] writes them in).
+    pub(crate) async fn deliveries_of(
         &self,
         conn: &mut AnyConnection,
         org_id: &str,
@@ -126,7 +127,7 @@ impl Core {
         event_id: &str,
         occurred_at: &str,
         data: serde_json::Value,
-    ) -> CoreResult<()> {
+    ) -> CoreResult<Vec<Sealed>> {
         let subscribed = match self.webhooks.get(org_id, 0) {
             Some(s) => s,
             None => {
@@ -143,6 +144,7 @@ impl Core {
         let wanted = subscribed
             .iter()
             .filter(|(_, events)| event == TEST_EVENT || events.split(' ').any(|e| e == event));
+        let mut sealed = Vec::new();
         for (endpoint_id, _) in wanted {
             let body = json!({
                 "id": event_id,
@@ -152,38 +154,33 @@ impl Core {
                 "data": data,
             })
             .to_string();
-            self.queue_delivery(conn, org_id, endpoint_id, event, &body)
-                .await?;
+            sealed.push(self.seal_delivery(org_id, endpoint_id, event, &body)?);
         }
-        Ok(())
+        Ok(sealed)
     }
 
-    async fn queue_delivery(
+    fn seal_delivery(
         &self,
-        conn: &mut AnyConnection,
         org_id: &str,
         endpoint_id: &str,
         event: &str,
         body: &str,
-    ) -> CoreResult<()> {
+    ) -> CoreResult<Sealed> {
         let id = self.new_id();
         let payload = serde_json::to_vec(&Delivery {
             endpoint_id: endpoint_id.to_owned(),
             body: body.to_owned(),
         })
         .map_err(anyhow::Error::from)?;
-        let sealed = self.crypto.encrypt(&id, &payload);
-        let message = store::outbox::NewMessage {
-            id: &id,
+        let payload = self.crypto.encrypt(&id, &payload);
+        Ok(Sealed {
+            id,
             kind: KIND_WEBHOOK,
-            purpose: event,
-            org_id: Some(org_id),
-            recipient: endpoint_id,
-            payload_encrypted: &sealed,
-            now: &self.now_ts(),
-        };
-        store::outbox::insert(conn, &message).await?;
-        Ok(())
+            purpose: event.to_owned(),
+            org_id: Some(org_id.to_owned()),
+            recipient: endpoint_id.to_owned(),
+            payload,
+        })
     }
 
     async fn require_webhook_access(&self, actor: &Actor, org_id: &str) -> CoreResult<()> {
@@ -355,9 +352,9 @@ impl Core {
             "data": {"object": "webhook", "id": endpoint.id},
         })
         .to_string();
+        let delivery = self.seal_delivery(org_id, &endpoint.id, TEST_EVENT, &body)?;
         let mut tx = self.db.begin().await?;
-        self.queue_delivery(&mut tx, org_id, &endpoint.id, TEST_EVENT, &body)
-            .await?;
+        self.queue(&mut tx, &[delivery]).await?;
         tx.commit().await?;
         self.outbox_wakeup.notify_one();
         Ok(event_id)

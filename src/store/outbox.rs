@@ -18,23 +18,49 @@ pub struct NewMessage<'a> {
     pub now: &'a str,
 }
 
-pub async fn insert<'e, E: Executor<'e, Database = Any>>(
+/// Writes `messages` in one statement: an invitation's e-mail and its event's webhook deliveries
+/// cost the single SQLite writer one round trip, not one each.
+pub async fn insert_all<'e, E: Executor<'e, Database = Any>>(
     db: E,
-    m: &NewMessage<'_>,
+    messages: &[NewMessage<'_>],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    if messages.is_empty() {
+        return Ok(());
+    }
+    // Only placeholders are generated; every value is bound.
+    let rows: Vec<String> = (0..messages.len())
+        .map(|m| {
+            let p = |k: usize| format!("${}", m * 7 + k);
+            format!(
+                "({}, {}, {}, {}, {}, {}, 'PENDING', 0, {}, {})",
+                p(1),
+                p(2),
+                p(3),
+                p(4),
+                p(5),
+                p(6),
+                p(7),
+                p(7)
+            )
+        })
+        .collect();
+    let sql = format!(
         "INSERT INTO outbox (id, kind, purpose, org_id, recipient, payload_encrypted, state, attempts, \
-         next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', 0, $7, $7)",
-    )
-    .bind(m.id)
-    .bind(m.kind)
-    .bind(m.purpose)
-    .bind(m.org_id)
-    .bind(m.recipient)
-    .bind(m.payload_encrypted)
-    .bind(m.now)
-    .execute(db)
-    .await?;
+         next_attempt_at, created_at) VALUES {}",
+        rows.join(", ")
+    );
+    let mut query = sqlx::query(AssertSqlSafe(sql));
+    for m in messages {
+        query = query
+            .bind(m.id)
+            .bind(m.kind)
+            .bind(m.purpose)
+            .bind(m.org_id)
+            .bind(m.recipient)
+            .bind(m.payload_encrypted)
+            .bind(m.now);
+    }
+    query.execute(db).await?;
     Ok(())
 }
 

@@ -177,7 +177,7 @@ async fn concurrent_claims_never_take_the_same_message() {
         let sealed = core
             .seal_mail(&format!("claim-{i}@example.com"), None, mail)
             .unwrap();
-        core.queue_sealed(&mut tx, sealed).await.unwrap();
+        core.queue(&mut tx, &[sealed]).await.unwrap();
     }
     tx.commit().await.unwrap();
 
