@@ -4,7 +4,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
@@ -51,24 +51,54 @@ pub fn org_roles(stored: &str) -> Vec<&'static str> {
 }
 
 /// `OrganizationInvitation`, without `links` (real Atlas sends none). `groupRoleAssignments`
-/// has one entry per (project, role), as the response schema's `GroupRole` has it.
-fn view(d: &InvitationDetail, grants: &Grants) -> Value {
+/// has one entry per (project, role), as the response schema's `GroupRole` has it. Fields in
+/// alphabetical order, as Atlas sends them ([`Atlas::reply_sorted`]).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Invite {
+    created_at: String,
+    expires_at: String,
+    group_role_assignments: Vec<GroupRole>,
+    id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    inviter_username: Option<String>,
+    org_id: String,
+    org_name: String,
+    roles: Vec<&'static str>,
+    team_ids: Vec<String>,
+    username: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupRole {
+    group_id: String,
+    group_role: &'static str,
+}
+
+fn view(d: &InvitationDetail, grants: &Grants) -> Invite {
     let i = &d.invitation;
-    let mut v = json!({
-        "createdAt": seconds(&i.created_at),
-        "expiresAt": seconds(&i.expires_at),
-        "groupRoleAssignments": group_roles(&grants.projects),
-        "id": i.id,
-        "orgId": i.org_id,
-        "orgName": d.org_name,
-        "roles": org_roles(&i.roles),
-        "teamIds": grants.teams,
-        "username": i.email,
-    });
-    if let Some(inviter) = inviter(d) {
-        v["inviterUsername"] = json!(inviter);
+    Invite {
+        created_at: seconds(&i.created_at),
+        expires_at: seconds(&i.expires_at),
+        group_role_assignments: grants
+            .projects
+            .iter()
+            .flat_map(|(p, roles)| {
+                roles.names().map(move |r| GroupRole {
+                    group_id: p.clone(),
+                    group_role: r,
+                })
+            })
+            .collect(),
+        id: i.id.clone(),
+        inviter_username: inviter(d).map(str::to_owned),
+        org_id: i.org_id.clone(),
+        org_name: d.org_name.clone(),
+        roles: org_roles(&i.roles),
+        team_ids: grants.teams.clone(),
+        username: i.email.clone(),
     }
-    v
 }
 
 /// Who sent an invitation, as Atlas names them: the person's e-mail, or the public key of the
@@ -79,18 +109,6 @@ pub fn inviter(d: &InvitationDetail) -> Option<&str> {
         .or(d.invitation.inviter_key_id.as_deref())
 }
 
-/// `[{groupId, groupRole}]`, one per role.
-pub fn group_roles(projects: &[(String, ProjectRoles)]) -> Vec<Value> {
-    projects
-        .iter()
-        .flat_map(|(p, roles)| {
-            roles
-                .names()
-                .map(move |r| json!({"groupId": p, "groupRole": r}))
-        })
-        .collect()
-}
-
 /// `[{groupId, groupRoles}]`, one per project (the users API's `GroupRoleAssignment`).
 pub fn group_role_assignments(projects: &[(String, ProjectRoles)]) -> Vec<Value> {
     projects
@@ -99,7 +117,7 @@ pub fn group_role_assignments(projects: &[(String, ProjectRoles)]) -> Vec<Value>
         .collect()
 }
 
-async fn view_of(app: &AppState, d: &InvitationDetail) -> Result<Value, AtlasError> {
+async fn view_of(app: &AppState, d: &InvitationDetail) -> Result<Invite, AtlasError> {
     let grants = app.core.grants_of(&d.invitation.id).await?;
     Ok(view(d, &grants))
 }
@@ -256,8 +274,8 @@ pub async fn list(
         .list_org_invitations_granting(&atlas.actor, &org_id, &filter)
         .await
         .map_err(org_error(&org_id))?;
-    let body = list.iter().map(|(d, grants)| view(d, grants)).collect();
-    Ok(atlas.reply(v, StatusCode::OK, Some(Value::Array(body))))
+    let body: Vec<Invite> = list.iter().map(|(d, grants)| view(d, grants)).collect();
+    Ok(atlas.reply_sorted(v, StatusCode::OK, &body))
 }
 
 /// `POST /orgs/{orgId}/invites`: 200 with the invitation (not 201).
@@ -280,7 +298,7 @@ pub async fn create(
         .core
         .org_invitation(&atlas.actor, &org_id, &sent.invitation.id)
         .await?;
-    Ok(atlas.reply(v, StatusCode::OK, Some(view(&d, &grants))))
+    Ok(atlas.reply_sorted(v, StatusCode::OK, &view(&d, &grants)))
 }
 
 /// Invites `username` into `org_id`, in this dialect's words when it fails.
@@ -319,7 +337,7 @@ pub async fn get_one(
     let v = atlas.version(LEGACY_ORG_INVITES)?;
     check_org_id(&org_id)?;
     let d = find(&app, &atlas, &org_id, &id).await?;
-    Ok(atlas.reply(v, StatusCode::OK, Some(view_of(&app, &d).await?)))
+    Ok(atlas.reply_sorted(v, StatusCode::OK, &view_of(&app, &d).await?))
 }
 
 async fn find(
@@ -353,7 +371,7 @@ async fn change(
     current: InvitationDetail,
     roles: Option<Roles>,
     parts: GrantChange,
-) -> Result<Value, AtlasError> {
+) -> Result<Invite, AtlasError> {
     let id = current.invitation.id.clone();
     let not_found = |e| match e {
         CoreError::NotFound => invitation_not_found(&id),
@@ -404,7 +422,7 @@ pub async fn update_by_username(
         .next()
         .ok_or_else(|| AtlasError::resource_not_found(format!("invitation for {username}")))?;
     let body = change(&app, &atlas, &org_id, current, roles, parts).await?;
-    Ok(atlas.reply(v, StatusCode::OK, Some(body)))
+    Ok(atlas.reply_sorted(v, StatusCode::OK, &body))
 }
 
 /// `PATCH /orgs/{orgId}/invites/{invitationId}`: what the request gives replaces what it had.
@@ -426,7 +444,7 @@ pub async fn update_by_id(
     )?;
     let current = find(&app, &atlas, &org_id, &id).await?;
     let body = change(&app, &atlas, &org_id, current, roles, parts).await?;
-    Ok(atlas.reply(v, StatusCode::OK, Some(body)))
+    Ok(atlas.reply_sorted(v, StatusCode::OK, &body))
 }
 
 /// `DELETE /orgs/{orgId}/invites/{invitationId}`: 204. An invitation that has ended (accepted,
@@ -463,4 +481,38 @@ pub async fn delete(
             other => other.into(),
         })?;
     Ok(atlas.reply(v, StatusCode::NO_CONTENT, None))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `reply_sorted` writes a view as its type orders it: every key must already be in
+    /// Atlas' (alphabetical) order, at every depth, and optional keys included.
+    #[test]
+    fn an_invitation_serializes_its_keys_in_alphabetical_order() {
+        let invite = Invite {
+            created_at: "2026-01-01T00:00:00Z".into(),
+            expires_at: "2026-01-31T00:00:00Z".into(),
+            group_role_assignments: vec![GroupRole {
+                group_id: "0123456789abcdef01234567".into(),
+                group_role: "GROUP_READ_ONLY",
+            }],
+            id: "0123456789abcdef01234568".into(),
+            inviter_username: Some("owner@example.com".into()),
+            org_id: "0123456789abcdef01234569".into(),
+            org_name: "Org".into(),
+            roles: vec!["ORG_MEMBER"],
+            team_ids: vec!["0123456789abcdef0123456a".into()],
+            username: "new@example.com".into(),
+        };
+        let written = serde_json::to_value(&invite).unwrap();
+        let mut sorted = written.clone();
+        super::super::wire::sort_keys(&mut sorted);
+        assert_eq!(
+            serde_json::to_string(&written).unwrap(),
+            serde_json::to_string(&sorted).unwrap()
+        );
+        assert_eq!(written.as_object().unwrap().len(), 10, "every key present");
+    }
 }
