@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderName, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -61,6 +61,45 @@ pub fn layers(app: Router, max_body_bytes: usize) -> Router {
                 StatusCode::SERVICE_UNAVAILABLE,
                 Duration::from_secs(30),
             ))
-            .layer(DefaultBodyLimit::max(max_body_bytes)),
+            .layer(DefaultBodyLimit::max(max_body_bytes))
+            .layer(middleware::from_fn_with_state(
+                max_body_bytes,
+                read_body_first,
+            )),
     )
+}
+
+/// Reads a declared, admissible body whole before any handler sees the request.
+///
+/// Many answers are given without reading the body: the Digest challenge every Atlas client meets
+/// first, a missing or bad HMAC header, a version refused by `Accept`. When such an answer is
+/// ready before the body has arrived (httpx and `requests` write headers and body separately),
+/// hyper cannot drain the body and closes the connection, and a client that reuses its pooled
+/// connection gets "Server disconnected". With the body already read, hyper keeps the connection.
+/// Bodies without a length, or longer than the limit, pass through untouched: the extractors
+/// answer those (413 in the caller's dialect) as before.
+async fn read_body_first(
+    axum::extract::State(limit): axum::extract::State<usize>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    match declared {
+        Some(len) if len > 0 && len <= limit => {
+            let (parts, body) = req.into_parts();
+            match axum::body::to_bytes(body, limit).await {
+                Ok(bytes) => {
+                    next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+                        .await
+                }
+                // The client stopped sending what it declared: nothing to answer in a dialect.
+                Err(_) => StatusCode::BAD_REQUEST.into_response(),
+            }
+        }
+        _ => next.run(req).await,
+    }
 }

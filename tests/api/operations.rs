@@ -167,3 +167,82 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_allowance() {
     );
     app.stop().await;
 }
+
+/// Writes `head`, waits, writes `body` on one connection, and reads one HTTP/1.1 answer: its
+/// status line and whether the server said it would close the connection.
+async fn answer_on(
+    stream: &mut tokio::net::TcpStream,
+    head: &str,
+    body: &str,
+) -> Option<(String, bool)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream.write_all(head.as_bytes()).await.ok()?;
+    // The body arrives on its own, after the server has seen the headers (as Python's httpx
+    // sends it: headers and body are separate writes).
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    stream.write_all(body.as_bytes()).await.ok()?;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let text = String::from_utf8_lossy(&got).into_owned();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let head = text[..end].to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .map_or(0, |v| v.trim().parse().unwrap());
+            if got.len() >= end + 4 + length {
+                let status = text.lines().next().unwrap().to_owned();
+                return Some((status, head.contains("connection: close")));
+            }
+        }
+        let n = tokio::time::timeout(std::time::Duration::from_secs(5), stream.read(&mut buf))
+            .await
+            .expect("an answer within 5 s")
+            .ok()?;
+        if n == 0 {
+            return None;
+        }
+        got.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// A client that sends the body after the headers and is refused before the server reads it
+/// (the Digest challenge every Atlas client meets first, or a missing HMAC header) keeps its
+/// connection: the next request on it is answered. hyper closes a connection whose request
+/// body was left unread, and a client reusing it gets "Server disconnected".
+#[tokio::test]
+async fn a_request_refused_before_its_body_arrived_leaves_the_connection_usable() {
+    let app = TestApp::spawn().await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let body = r#"{"username":"late@example.com","roles":["ORG_MEMBER"]}"#;
+    let org = &app.owner.org_id;
+    for path in [
+        format!("/api/atlas/v2/orgs/{org}/invites"),
+        "/users/v1/invitations".to_owned(),
+    ] {
+        let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        stream.set_nodelay(true).unwrap();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: application/vnd.atlas.2023-01-01+json\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        let (status, closing) = answer_on(&mut stream, &head, body)
+            .await
+            .expect("the refusal is answered");
+        assert!(status.contains(" 401 "), "{path}: {status}");
+        assert!(!closing, "{path}: the refusal keeps the connection");
+        let next = answer_on(
+            &mut stream,
+            &format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\n\r\n"),
+            "",
+        )
+        .await;
+        assert!(
+            next.as_ref().is_some_and(|(s, _)| s.contains(" 200 ")),
+            "{path}: the next request on the connection is answered: {next:?}"
+        );
+    }
+    app.stop().await;
+}
