@@ -5,6 +5,9 @@
 // input (`AssertSqlSafe`); values are always bound.
 use sqlx::{Any, AssertSqlSafe, Executor};
 
+use serde::de::SeqAccess;
+
+use super::json_rows::{FromJsonColumns, JsonRows, column};
 use super::rows::InvitationRow;
 
 macro_rules! invitation_columns {
@@ -182,11 +185,10 @@ pub async fn transition<'e, E: Executor<'e, Database = Any>>(
 
 /// An invitation joined with its organization and its inviter: everything the expanded views
 /// show, in one query. Lists arrive as one JSON array built by the database (see
-/// [`super::Db::json_array_sql`]), hence `Deserialize` beside `FromRow`.
-#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
+/// [`super::Db::json_array_sql`]), hence [`FromJsonColumns`] beside `FromRow`.
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct InvitationDetail {
     #[sqlx(flatten)]
-    #[serde(flatten)]
     pub invitation: InvitationRow,
     pub org_name: String,
     pub org_status: String,
@@ -201,6 +203,28 @@ pub struct InvitationDetail {
     pub inviter_selected_org_id: Option<String>,
     pub inviter_created_at: Option<String>,
     pub inviter_updated_at: Option<String>,
+}
+
+/// In the order of `DETAIL_COLUMNS`.
+impl FromJsonColumns for InvitationDetail {
+    fn take<'de, A: SeqAccess<'de>>(c: &mut A) -> Result<Self, A::Error> {
+        Ok(InvitationDetail {
+            invitation: InvitationRow::take(c)?,
+            org_name: column(c)?,
+            org_status: column(c)?,
+            org_created_at: column(c)?,
+            org_updated_at: column(c)?,
+            org_language: column(c)?,
+            inviter_email: column(c)?,
+            inviter_name: column(c)?,
+            inviter_status: column(c)?,
+            inviter_phone_number: column(c)?,
+            inviter_extra_phone_numbers: column(c)?,
+            inviter_selected_org_id: column(c)?,
+            inviter_created_at: column(c)?,
+            inviter_updated_at: column(c)?,
+        })
+    }
 }
 
 /// The output columns of [`InvitationDetail`] queries: (expression, name).
@@ -302,14 +326,14 @@ async fn detail_list(
 }
 
 /// [`detail_list`] for any row type holding an invitation: sorted oldest first.
-async fn json_list<T: serde::de::DeserializeOwned>(
+async fn json_list<T: FromJsonColumns>(
     db: &super::Db,
     query: sqlx::query::QueryScalar<'_, Any, String, sqlx::any::AnyArguments>,
     invitation: fn(&T) -> &InvitationRow,
 ) -> Result<Vec<T>, sqlx::Error> {
     let json = query.fetch_one(db.read()).await?;
-    let mut list: Vec<T> =
-        serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(e.into()))?;
+    let JsonRows(mut list) =
+        serde_json::from_str::<JsonRows<T>>(&json).map_err(|e| sqlx::Error::Decode(e.into()))?;
     list.sort_unstable_by(|a, b| {
         let (a, b) = (invitation(a), invitation(b));
         (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id))
@@ -334,12 +358,22 @@ pub async fn pending_details_of_org(
 /// An invitation with what it grants, as the Atlas lists show it, read with the invitation
 /// instead of by a second query. `grant_projects` is `project=ROLE ROLE;project=ROLE` and
 /// `grant_teams` is `team;team`, each `None` when it grants none.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone)]
 pub struct DetailWithGrants {
-    #[serde(flatten)]
     pub detail: InvitationDetail,
     pub grant_projects: Option<String>,
     pub grant_teams: Option<String>,
+}
+
+/// The detail's columns, then `grant_projects` and `grant_teams`.
+impl FromJsonColumns for DetailWithGrants {
+    fn take<'de, A: SeqAccess<'de>>(c: &mut A) -> Result<Self, A::Error> {
+        Ok(DetailWithGrants {
+            detail: InvitationDetail::take(c)?,
+            grant_projects: column(c)?,
+            grant_teams: column(c)?,
+        })
+    }
 }
 
 /// [`pending_details_of_org`] with what each invitation grants.
@@ -369,7 +403,7 @@ pub async fn pending_details_with_grants_of_org(
     .await
 }
 
-async fn pending_of_org<T: serde::de::DeserializeOwned>(
+async fn pending_of_org<T: FromJsonColumns>(
     db: &super::Db,
     org_id: &str,
     now: &str,

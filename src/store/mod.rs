@@ -9,6 +9,7 @@ pub mod audit;
 pub mod credentials;
 pub mod guards;
 pub mod invitations;
+pub mod json_rows;
 pub mod named;
 pub mod orgs;
 pub mod outbox;
@@ -204,26 +205,25 @@ impl Db {
         self.generation.load(Ordering::SeqCst)
     }
 
-    /// SQL returning the rows of `select` as one JSON array of objects (one row, one text
-    /// column). `select` must name every output column that `columns` lists; only TEXT and NULL
-    /// values are expected. The array's order is not guaranteed (an ordered aggregate costs
-    /// SQLite a sort it has already done for the subquery's `LIMIT`): callers sort.
+    /// SQL returning the rows of `select` as one JSON array of rows, each an array of the
+    /// `columns` in that order (one row, one text column; read with [`json_rows`]). `select`
+    /// must name every output column that `columns` lists; only TEXT and NULL values are
+    /// expected. The array's order is not guaranteed (an ordered aggregate costs SQLite a sort it
+    /// has already done for the subquery's `LIMIT`): callers sort.
     pub fn json_array_sql<'a>(
         &self,
         select: &str,
         columns: impl Iterator<Item = &'a str>,
     ) -> String {
+        let fields: Vec<String> = columns.map(|c| format!("r.{c}")).collect();
+        let fields = fields.join(", ");
         match self.backend {
-            Backend::Sqlite => {
-                let fields: Vec<String> = columns.map(|c| format!("'{c}', r.{c}")).collect();
-                format!(
-                    "SELECT COALESCE(json_group_array(json_object({})), '[]') FROM ({select}) AS r",
-                    fields.join(", ")
-                )
-            }
-            Backend::Postgres => {
-                format!("SELECT COALESCE(json_agg(r), '[]')::text FROM ({select}) AS r")
-            }
+            Backend::Sqlite => format!(
+                "SELECT COALESCE(json_group_array(json_array({fields})), '[]') FROM ({select}) AS r"
+            ),
+            Backend::Postgres => format!(
+                "SELECT COALESCE(json_agg(json_build_array({fields})), '[]')::text FROM ({select}) AS r"
+            ),
         }
     }
 

@@ -1,5 +1,9 @@
 //! Row types, decoded by name. Only types `sqlx::Any` carries on both backends: TEXT and i64.
 
+use serde::de::SeqAccess;
+
+use super::json_rows::{FromJsonColumns, column};
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
     pub id: String,
@@ -50,7 +54,7 @@ pub struct MyOrgRow {
     pub my_name: String,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct InvitationRow {
     pub id: String,
     pub org_id: String,
@@ -66,6 +70,26 @@ pub struct InvitationRow {
     pub project_id: Option<String>,
     /// The organization key or service account that sent it, when no person did.
     pub inviter_key_id: Option<String>,
+}
+
+/// In the order of `invitation_columns!` and of the invitation detail's columns.
+impl FromJsonColumns for InvitationRow {
+    fn take<'de, A: SeqAccess<'de>>(c: &mut A) -> Result<Self, A::Error> {
+        Ok(InvitationRow {
+            id: column(c)?,
+            org_id: column(c)?,
+            email: column(c)?,
+            roles: column(c)?,
+            inviter_id: column(c)?,
+            state: column(c)?,
+            created_at: column(c)?,
+            updated_at: column(c)?,
+            expires_at: column(c)?,
+            accepted_by: column(c)?,
+            project_id: column(c)?,
+            inviter_key_id: column(c)?,
+        })
+    }
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
