@@ -69,9 +69,10 @@ fn master_key(config: &Config) -> anyhow::Result<[u8; crypto::MASTER_KEY_LEN]> {
 async fn check_master_key(db: &Db, crypto: &crypto::Crypto) -> anyhow::Result<()> {
     const CONTEXT: &str = "deployment.master_key_check";
     let mine = crypto.encrypt(CONTEXT, b"usher");
-    let recorded = crate::store::guards::deployment_fact(db.write(), "master_key_check", &mine)
-        .await
-        .context("reading the master key check")?;
+    let recorded =
+        crate::store::guards::deployment_fact(&mut *db.write().await?, "master_key_check", &mine)
+            .await
+            .context("reading the master key check")?;
     anyhow::ensure!(
         crypto.decrypt(CONTEXT, &recorded).is_ok(),
         "the master key is not the one this database was set up with: every instance on one \

@@ -36,7 +36,8 @@ impl ReplayGuard {
         match self {
             ReplayGuard::Memory(cache) => Ok(cache.first_use(digest, now, expires_at)),
             ReplayGuard::Shared(db) => {
-                guards::first_use(db.relaxed(), &hex::encode(digest), now, expires_at).await
+                let mut conn = db.relaxed().await?;
+                guards::first_use(&mut conn, &hex::encode(digest), now, expires_at).await
             }
         }
     }

@@ -190,7 +190,7 @@ impl Core {
             counters_before: now - 120,
             now_ts: &self.now_ts(),
         };
-        Ok(store::guards::purge_expired(self.db.relaxed(), &expired, batch).await?)
+        Ok(store::guards::purge_expired(&mut *self.db.relaxed().await?, &expired, batch).await?)
     }
 
     pub fn now_ts(&self) -> String {

@@ -126,7 +126,7 @@ impl Worker {
         let now = self.core.now_ts();
         if failed.is_empty() {
             // One statement is atomic by itself: no transaction needed.
-            store::outbox::mark_sent(self.core.db.write(), &sent, &now).await?;
+            store::outbox::mark_sent(&mut *self.core.db.write().await?, &sent, &now).await?;
         } else {
             let mut tx = self.core.db.begin().await?;
             store::outbox::mark_sent(&mut *tx, &sent, &now).await?;

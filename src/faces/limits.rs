@@ -56,10 +56,12 @@ impl Limit {
             } => {
                 let now = time::OffsetDateTime::now_utc().unix_timestamp();
                 let start = now - now.rem_euclid(WINDOW);
-                let (current, previous) =
-                    guards::count_hit(db.relaxed(), &format!("{group}:{ip}"), start, WINDOW)
-                        .await
-                        .map_err(|e| CoreError::Internal(e.into()))?;
+                let bucket = format!("{group}:{ip}");
+                let counted = match db.relaxed().await {
+                    Ok(mut conn) => guards::count_hit(&mut conn, &bucket, start, WINDOW).await,
+                    Err(e) => Err(e),
+                };
+                let (current, previous) = counted.map_err(|e| CoreError::Internal(e.into()))?;
                 match sliding_wait(current, previous, now - start, *per_minute) {
                     None => Ok(()),
                     Some(secs) => Err(CoreError::RateLimited {

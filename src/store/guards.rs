@@ -3,12 +3,12 @@
 //! the disk: losing the last instant of this state in a database crash costs little, while a
 //! synchronous flush on every authenticated request would cost a large part of throughput.
 
-use sqlx::AnyPool;
+use sqlx::AnyConnection;
 
 /// Records `digest` until `expires_at` (unix seconds). False when it is already recorded and
 /// still live: a replay. One statement, so two instances racing on one signature cannot both win.
 pub async fn first_use(
-    pool: &AnyPool,
+    conn: &mut AnyConnection,
     digest: &str,
     now: i64,
     expires_at: i64,
@@ -21,7 +21,7 @@ pub async fn first_use(
     .bind(digest)
     .bind(expires_at)
     .bind(now)
-    .execute(pool)
+    .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -29,7 +29,7 @@ pub async fn first_use(
 /// Counts one hit in `bucket`'s window starting at `window_start`; the hits of this window
 /// (including this one) and of the window before it.
 pub async fn count_hit(
-    pool: &AnyPool,
+    conn: &mut AnyConnection,
     bucket: &str,
     window_start: i64,
     window_len: i64,
@@ -41,14 +41,14 @@ pub async fn count_hit(
     )
     .bind(bucket)
     .bind(window_start)
-    .fetch_one(pool)
+    .fetch_one(&mut *conn)
     .await?;
     let previous: Option<i64> = sqlx::query_scalar(
         "SELECT hits FROM rate_counters WHERE bucket = $1 AND window_start = $2",
     )
     .bind(bucket)
     .bind(window_start - window_len)
-    .fetch_optional(pool)
+    .fetch_optional(&mut *conn)
     .await?;
     Ok((current, previous.unwrap_or(0)))
 }
@@ -66,7 +66,7 @@ pub struct Expired<'a> {
 /// Deletes at most `batch` expired rows of each kind; how many went. Small batches keep each
 /// statement short, so purging never holds locks that requests wait on.
 pub async fn purge_expired(
-    pool: &AnyPool,
+    conn: &mut AnyConnection,
     expired: &Expired<'_>,
     batch: i64,
 ) -> Result<u64, sqlx::Error> {
@@ -77,7 +77,7 @@ pub async fn purge_expired(
     )
     .bind(now)
     .bind(batch)
-    .execute(pool)
+    .execute(&mut *conn)
     .await?
     .rows_affected();
     let counters = sqlx::query(
@@ -86,7 +86,7 @@ pub async fn purge_expired(
     )
     .bind(counters_before)
     .bind(batch)
-    .execute(pool)
+    .execute(&mut *conn)
     .await?
     .rows_affected();
     let mut rows = replay + counters;
@@ -102,7 +102,7 @@ pub async fn purge_expired(
         rows += sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(expired.now_ts)
             .bind(batch)
-            .execute(pool)
+            .execute(&mut *conn)
             .await?
             .rows_affected();
     }
@@ -112,7 +112,7 @@ pub async fn purge_expired(
 /// The deployment fact `name`, recording `value` first if there is none yet (the first of
 /// several instances starting at once wins; all get its value).
 pub async fn deployment_fact(
-    pool: &AnyPool,
+    conn: &mut AnyConnection,
     name: &str,
     value: &str,
 ) -> Result<String, sqlx::Error> {
@@ -121,10 +121,10 @@ pub async fn deployment_fact(
     )
     .bind(name)
     .bind(value)
-    .execute(pool)
+    .execute(&mut *conn)
     .await?;
     sqlx::query_scalar("SELECT value FROM deployment WHERE name = $1")
         .bind(name)
-        .fetch_one(pool)
+        .fetch_one(&mut *conn)
         .await
 }

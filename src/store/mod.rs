@@ -3,6 +3,11 @@
 //!
 //! SQLite runs in WAL mode with one writer connection (so writers never fight over the lock)
 //! and a pool of readers; on PostgreSQL both roles share one pool.
+//!
+//! The SQLite writer is held by this module behind a mutex rather than in a pool of one: sqlx
+//! pings every connection a pool takes back, which on SQLite is one more round trip through the
+//! connection's thread after every write, made while the next writer waits (about one in six of
+//! an invitation create's round trips; docs/benchmarks.md).
 
 pub mod access_lists;
 pub mod audit;
@@ -28,7 +33,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{Any, AnyConnection, AnyPool, Transaction};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Transaction};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -54,10 +61,10 @@ impl FromStr for Backend {
 pub struct Db {
     pub backend: Backend,
     reader: AnyPool,
-    writer: AnyPool,
+    writer: Writer,
     /// PostgreSQL: connections whose commits do not wait for the WAL flush, for state that may
     /// lose its last instant in a database crash ([`guards`]). SQLite: the writer.
-    relaxed: AnyPool,
+    relaxed: Writer,
     /// Moves when a write transaction of this process begins and after it commits; caches of
     /// database state remember it and are stale once it has moved.
     generation: Arc<AtomicU64>,
@@ -105,7 +112,13 @@ impl Db {
         let backend: Backend = opts.url.parse()?;
         match backend {
             Backend::Sqlite => {
-                let writer = sqlite_pool(opts, 1).await?;
+                let writer = Writer::Owned(OwnedWriter {
+                    state: Arc::new(Mutex::new(WriterState {
+                        conn: Some(sqlite_writer(opts).await?),
+                        in_transaction: false,
+                    })),
+                    acquire_timeout: opts.connect_timeout,
+                });
                 let reader = sqlite_pool(opts, opts.max_connections.max(1)).await?;
                 Ok(Db {
                     backend,
@@ -126,8 +139,8 @@ impl Db {
                 Ok(Db {
                     backend,
                     reader: pool.clone(),
-                    writer: pool,
-                    relaxed,
+                    writer: Writer::Pool(pool),
+                    relaxed: Writer::Pool(relaxed),
                     generation: Arc::default(),
                 })
             }
@@ -145,7 +158,9 @@ impl Db {
             Backend::Sqlite => {
                 let migrator = sqlx::migrate!("migrations/sqlite");
                 let mut attempt = 0;
-                while let Err(e) = migrator.run(&self.writer).await {
+                loop {
+                    let outcome = migrator.run(&mut *self.write().await?).await;
+                    let Err(e) = outcome else { break };
                     attempt += 1;
                     if attempt == 5 {
                         return Err(e.into());
@@ -155,7 +170,7 @@ impl Db {
             }
             Backend::Postgres => {
                 sqlx::migrate!("migrations/postgres")
-                    .run(&self.writer)
+                    .run(&mut *self.write().await?)
                     .await?
             }
         }
@@ -167,14 +182,15 @@ impl Db {
         &self.reader
     }
 
-    /// Pool for a single self-contained write statement (atomic on its own, no transaction needed).
-    pub fn write(&self) -> &AnyPool {
-        &self.writer
+    /// The writer, for self-contained write statements (each atomic on its own). Waits at most
+    /// the connect timeout for a writer that is busy (as a pool's acquire does).
+    pub async fn write(&self) -> Result<WriteConn, sqlx::Error> {
+        self.writer.acquire().await
     }
 
-    /// Pool for single statements on short-lived shared state ([`guards`]); see `relaxed`.
-    pub fn relaxed(&self) -> &AnyPool {
-        &self.relaxed
+    /// For single statements on short-lived shared state ([`guards`]); see `relaxed`.
+    pub async fn relaxed(&self) -> Result<WriteConn, sqlx::Error> {
+        self.relaxed.acquire().await
     }
 
     /// Starts a write transaction. On SQLite, `BEGIN IMMEDIATE` would be ideal, but the single
@@ -250,35 +266,205 @@ impl Db {
     }
 }
 
+/// Where writes go: SQLite's one writer connection, or a PostgreSQL pool.
+#[derive(Clone, Debug)]
+enum Writer {
+    Owned(OwnedWriter),
+    Pool(AnyPool),
+}
+
+#[derive(Clone, Debug)]
+struct OwnedWriter {
+    state: Arc<Mutex<WriterState>>,
+    acquire_timeout: Duration,
+}
+
+#[derive(Debug)]
+struct WriterState {
+    /// `None` once closed.
+    conn: Option<AnyConnection>,
+    /// A transaction was begun and neither committed nor rolled back: its holder was dropped
+    /// (a cancelled request) or its commit did not come back. The next holder rolls it back.
+    in_transaction: bool,
+}
+
+impl Writer {
+    async fn acquire(&self) -> Result<WriteConn, sqlx::Error> {
+        match self {
+            Writer::Pool(pool) => Ok(WriteConn::Pooled(pool.acquire().await?)),
+            Writer::Owned(owned) => {
+                let lock = owned.state.clone().lock_owned();
+                let mut guard = tokio::time::timeout(owned.acquire_timeout, lock)
+                    .await
+                    .map_err(|_| sqlx::Error::PoolTimedOut)?;
+                let state = &mut *guard;
+                let conn = state.conn.as_mut().ok_or(sqlx::Error::PoolClosed)?;
+                if state.in_transaction {
+                    // Fails only if the transaction did end (a commit whose answer was lost).
+                    let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                    state.in_transaction = false;
+                }
+                Ok(WriteConn::Owned(Held(Some(guard))))
+            }
+        }
+    }
+
+    async fn begin(&self) -> Result<TxConn, sqlx::Error> {
+        match self {
+            Writer::Pool(pool) => Ok(TxConn::Pooled(pool.begin().await?)),
+            Writer::Owned(_) => {
+                let WriteConn::Owned(mut held) = self.acquire().await? else {
+                    unreachable!("an owned writer hands out its connection")
+                };
+                sqlx::query("BEGIN").execute(&mut *held).await?;
+                held.state().in_transaction = true;
+                Ok(TxConn::Owned(held))
+            }
+        }
+    }
+
+    async fn close(&self) {
+        match self {
+            Writer::Pool(pool) => pool.close().await,
+            Writer::Owned(owned) => {
+                if let Some(conn) = owned.state.lock().await.conn.take() {
+                    let _ = conn.close().await;
+                }
+            }
+        }
+    }
+}
+
+/// The SQLite writer while one caller holds it.
+pub struct Held(Option<OwnedMutexGuard<WriterState>>);
+
+impl Held {
+    fn state(&mut self) -> &mut WriterState {
+        self.0.as_mut().expect("held until dropped")
+    }
+
+    /// Commits or rolls back. If that fails, or never returns (a cancelled request), the
+    /// transaction counts as open and is rolled back: SQLite leaves it open after a failed
+    /// `COMMIT`, and after one that did commit the `ROLLBACK` finds nothing to undo.
+    async fn end(mut self, statement: &'static str) -> Result<(), sqlx::Error> {
+        sqlx::query(statement).execute(&mut *self).await?;
+        self.state().in_transaction = false;
+        Ok(())
+    }
+}
+
+impl Drop for Held {
+    /// A transaction left open by a dropped holder is rolled back at once where a runtime runs
+    /// (so it does not keep SQLite's write lock from other processes until the next write),
+    /// else by the next holder.
+    fn drop(&mut self) {
+        if let Some(mut guard) = self.0.take()
+            && guard.in_transaction
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(async move {
+                if let Some(conn) = guard.conn.as_mut()
+                    && sqlx::query("ROLLBACK").execute(&mut *conn).await.is_ok()
+                {
+                    guard.in_transaction = false;
+                }
+            });
+        }
+    }
+}
+
+impl Deref for Held {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        let state = self.0.as_ref().expect("held until dropped");
+        state.conn.as_ref().expect("checked open when acquired")
+    }
+}
+
+impl DerefMut for Held {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        self.state()
+            .conn
+            .as_mut()
+            .expect("checked open when acquired")
+    }
+}
+
+/// A connection for writes, held until dropped (see [`Db::write`]).
+pub enum WriteConn {
+    Owned(Held),
+    Pooled(PoolConnection<Any>),
+}
+
+impl Deref for WriteConn {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        match self {
+            WriteConn::Owned(held) => held,
+            WriteConn::Pooled(conn) => conn,
+        }
+    }
+}
+
+impl DerefMut for WriteConn {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        match self {
+            WriteConn::Owned(held) => held,
+            WriteConn::Pooled(conn) => conn,
+        }
+    }
+}
+
+enum TxConn {
+    Owned(Held),
+    Pooled(Transaction<'static, Any>),
+}
+
 /// A write transaction. It moves the database's generation when it begins and again once it has
 /// committed, so that a value read from the database and cached under an earlier generation is
 /// never served after the commit returned, even if the read ran while the transaction was open.
 pub struct WriteTx {
-    tx: Transaction<'static, Any>,
+    tx: TxConn,
     /// `None`: the transaction keeps cached actors (see [`Db::begin_keeping_actors`]).
     generation: Option<Arc<AtomicU64>>,
 }
 
 impl WriteTx {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        let done = self.tx.commit().await;
+        let done = match self.tx {
+            TxConn::Owned(held) => held.end("COMMIT").await,
+            TxConn::Pooled(tx) => tx.commit().await,
+        };
         if let Some(g) = &self.generation {
             g.fetch_add(1, Ordering::SeqCst);
         }
         done
+    }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        match self.tx {
+            TxConn::Owned(held) => held.end("ROLLBACK").await,
+            TxConn::Pooled(tx) => tx.rollback().await,
+        }
     }
 }
 
 impl Deref for WriteTx {
     type Target = AnyConnection;
     fn deref(&self) -> &AnyConnection {
-        &self.tx
+        match &self.tx {
+            TxConn::Owned(held) => held,
+            TxConn::Pooled(tx) => tx,
+        }
     }
 }
 
 impl DerefMut for WriteTx {
     fn deref_mut(&mut self) -> &mut AnyConnection {
-        &mut self.tx
+        match &mut self.tx {
+            TxConn::Owned(held) => held,
+            TxConn::Pooled(tx) => tx,
+        }
     }
 }
 
@@ -289,47 +475,61 @@ impl DerefMut for WriteTx {
 /// log grows to about 40 MB before it is rewound.
 const WRITER_CHECKPOINT_PAGES: u32 = 10_000;
 
-async fn sqlite_pool(opts: &DbOptions, max: u32) -> anyhow::Result<AnyPool> {
-    let url = if opts.url.contains('?') {
+fn sqlite_url(opts: &DbOptions) -> String {
+    if opts.url.contains('?') {
         opts.url.clone()
     } else {
         format!("{}?mode=rwc", opts.url)
-    };
-    let busy_timeout = format!(
-        "PRAGMA busy_timeout = {}",
-        opts.statement_timeout.as_millis()
-    );
+    }
+}
+
+/// What every SQLite connection of usher is set to.
+async fn sqlite_settings(
+    conn: &mut AnyConnection,
+    statement_timeout: Duration,
+) -> sqlx::Result<()> {
+    let busy_timeout = format!("PRAGMA busy_timeout = {}", statement_timeout.as_millis());
     let writer_checkpoint = format!("PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES}");
+    // WAL: readers never block the writer; NORMAL sync is durable across process crashes in WAL
+    // mode (only an OS crash can lose the last commits).
+    for pragma in [
+        "PRAGMA journal_mode = WAL",
+        "PRAGMA synchronous = NORMAL",
+        "PRAGMA foreign_keys = ON",
+        &busy_timeout,
+        &writer_checkpoint,
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(pragma))
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The one SQLite connection that writes (see the module's notes).
+async fn sqlite_writer(opts: &DbOptions) -> anyhow::Result<AnyConnection> {
+    let connect = AnyConnection::connect(&sqlite_url(opts));
+    let mut conn = tokio::time::timeout(opts.connect_timeout, connect)
+        .await
+        .map_err(|_| sqlx::Error::PoolTimedOut)??;
+    sqlite_settings(&mut conn, opts.statement_timeout).await?;
+    Ok(conn)
+}
+
+async fn sqlite_pool(opts: &DbOptions, max: u32) -> anyhow::Result<AnyPool> {
+    let statement_timeout = opts.statement_timeout;
     let pool = AnyPoolOptions::new()
         .max_connections(max)
         .min_connections(1)
         .acquire_timeout(opts.connect_timeout)
         // A connection to a local file does not break the way a socket does, and sqlx's ping
         // before each acquire is a round trip through the connection's worker thread: on a busy
-        // runtime, each such hand-off waits for a worker, and inside a write transaction it
-        // holds the one writer (docs/benchmarks.md).
+        // runtime, each such hand-off waits for a worker (docs/benchmarks.md).
         .test_before_acquire(false)
         .after_connect(move |conn, _meta| {
-            let busy_timeout = busy_timeout.clone();
-            let writer_checkpoint = writer_checkpoint.clone();
-            Box::pin(async move {
-                // WAL: readers never block the writer; NORMAL sync is durable across process
-                // crashes in WAL mode (only an OS crash can lose the last commits).
-                for pragma in [
-                    "PRAGMA journal_mode = WAL",
-                    "PRAGMA synchronous = NORMAL",
-                    "PRAGMA foreign_keys = ON",
-                    &busy_timeout,
-                    &writer_checkpoint,
-                ] {
-                    sqlx::query(sqlx::AssertSqlSafe(pragma))
-                        .execute(&mut *conn)
-                        .await?;
-                }
-                Ok(())
-            })
+            Box::pin(async move { sqlite_settings(conn, statement_timeout).await })
         })
-        .connect(&url)
+        .connect(&sqlite_url(opts))
         .await?;
     Ok(pool)
 }

@@ -198,7 +198,7 @@ pub async fn claim_due(
         .bind(now)
         .bind(lease_until)
         .bind(limit)
-        .fetch_all(db.write())
+        .fetch_all(&mut *db.write().await?)
         .await?;
     // `RETURNING` follows the update's plan, not the subquery's order (on PostgreSQL a hash join
     // returned a member's `removed` event before its `updated`): ids sort in creation order.

@@ -242,7 +242,7 @@ async fn run(source: &Db, destination: &Db) -> anyhow::Result<Report> {
                 .await?
         }
     };
-    let mut dst = destination.write().begin().await?;
+    let mut dst = destination.begin().await?;
     // Again inside the transaction: a server started on the destination meanwhile (which creates
     // a first owner on an empty database) must not end up merged with the copy.
     refuse_unless_empty(&mut dst, TABLES).await?;

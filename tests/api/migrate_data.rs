@@ -519,7 +519,7 @@ async fn a_copy_that_does_not_verify_is_rolled_back() {
         "CREATE TRIGGER alter_audit AFTER INSERT ON audit_events \
          BEGIN UPDATE audit_events SET details = '{\"altered\":true}' WHERE id = NEW.id; END",
     )
-    .execute(db.write())
+    .execute(&mut *db.write().await.unwrap())
     .await
     .unwrap();
     db.close().await;
@@ -554,7 +554,10 @@ async fn transient_tables_are_left_behind() {
         "CREATE TABLE IF NOT EXISTS replay_guard (digest TEXT PRIMARY KEY, expires_at BIGINT NOT NULL)",
         "INSERT INTO replay_guard (digest, expires_at) VALUES ('seen', 4102444800)",
     ] {
-        sqlx::query(sql).execute(source.write()).await.unwrap();
+        sqlx::query(sql)
+            .execute(&mut *source.write().await.unwrap())
+            .await
+            .unwrap();
     }
     source.close().await;
 
