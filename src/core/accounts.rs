@@ -1,12 +1,11 @@
 //! Organizations (SOLAPI accounts) and memberships.
 
 use serde_json::json;
-use sqlx::AnyConnection;
 
 use super::roles::{Permission, Role, Roles};
 use super::{Actor, Conflict, Core, CoreError, CoreResult, user_status};
 use crate::store::{
-    self,
+    self, WriteTx,
     rows::{MemberRow, MyOrgRow, OrgRow},
 };
 
@@ -76,7 +75,7 @@ impl Core {
     /// Creates an organization owned by `user` inside the caller's transaction.
     pub(crate) async fn insert_org_with_owner(
         &self,
-        conn: &mut AnyConnection,
+        tx: &mut WriteTx,
         user_id: &str,
         member_name: &str,
         org_name: &str,
@@ -84,9 +83,9 @@ impl Core {
     ) -> CoreResult<String> {
         let org_id = self.new_id();
         let now = self.now_ts();
-        store::orgs::insert(&mut *conn, &org_id, org_name, &now).await?;
+        store::orgs::insert(&mut **tx, &org_id, org_name, &now).await?;
         store::orgs::insert_membership(
-            &mut *conn,
+            &mut **tx,
             &org_id,
             user_id,
             member_name,
@@ -95,7 +94,7 @@ impl Core {
         )
         .await?;
         self.audit(
-            conn,
+            tx,
             Some(actor),
             Some(&org_id),
             "organization.created",
@@ -104,7 +103,7 @@ impl Core {
         )
         .await?;
         self.audit(
-            conn,
+            tx,
             Some(actor),
             Some(&org_id),
             "membership.added",

@@ -10,9 +10,12 @@ use super::crypto::{looks_like_token, random_token};
 use super::email::Email;
 use super::error::unique_as;
 use super::roles::{Permission, ProjectRoles, Role, Roles};
-use super::{Actor, Conflict, Core, CoreError, CoreResult, Ended, ids, mail::Mail, user_status};
+use super::{
+    Actor, AuditEvent, Conflict, Core, CoreError, CoreResult, Ended, ids, mail::Mail, user_status,
+};
 use crate::store::{
-    self,
+    self, WriteTx,
+    deferred::Deferred,
     invitations::{InvitationDetail, ListFilter, NewInvitation},
     rows::InvitationRow,
 };
@@ -171,14 +174,14 @@ impl Core {
 
     /// After a guarded transition found nothing to update: says why, and materializes expiry
     /// (with its audit event) if that is the reason.
-    async fn why_not_pending(&self, conn: &mut AnyConnection, id: &str) -> CoreResult<CoreError> {
-        let row = store::invitations::by_id(&mut *conn, id)
+    async fn why_not_pending(&self, tx: &mut WriteTx, id: &str) -> CoreResult<CoreError> {
+        let row = store::invitations::by_id(&mut **tx, id)
             .await?
             .ok_or(CoreError::NotFound)?;
         if let Some(e) = ended_from_state(&row.state) {
             return Ok(CoreError::InvitationEnded(e));
         }
-        self.expire_pending(conn, &row.org_id, &super::email::normalize(&row.email))
+        self.expire_pending(tx, &row.org_id, &super::email::normalize(&row.email))
             .await?;
         Ok(CoreError::InvitationEnded(Ended::Expired))
     }
@@ -186,15 +189,14 @@ impl Core {
     /// Marks the overdue pending invitations of (org, e-mail) EXPIRED, with an audit event each.
     async fn expire_pending(
         &self,
-        conn: &mut AnyConnection,
+        tx: &mut WriteTx,
         org_id: &str,
         email_normalized: &str,
     ) -> CoreResult<()> {
         let now = self.now_ts();
-        for id in store::invitations::expire_for(&mut *conn, org_id, email_normalized, &now).await?
-        {
+        for id in store::invitations::expire_for(&mut **tx, org_id, email_normalized, &now).await? {
             self.audit(
-                conn,
+                tx,
                 None,
                 Some(org_id),
                 "invitation.expired",
@@ -325,29 +327,42 @@ impl Core {
                 token: &token,
             },
         )?;
-        let mut tx = self.db.begin_keeping_actors().await?;
-        if !store::invitations::insert(&mut *tx, &new).await? {
-            // A pending invitation exists. If it is overdue, record its expiry and try once more.
-            self.expire_pending(&mut tx, org_id, &normalized).await?;
-            if !store::invitations::insert(&mut *tx, &new).await? {
-                return Err(CoreError::Conflict(Conflict::AlreadyInvited));
-            }
-        }
-        self.write_grants(&mut tx, &row.id, org_id, n.grants)
-            .await?;
         let label = actor.audit_label();
         let details = json!({"roles": row.roles, "projectId": row.project_id});
-        self.audit_queuing(
-            &mut tx,
-            Some(&label),
-            Some(org_id),
-            "invitation.created",
-            ("invitation", &row.id),
-            details,
-            Some(mail),
-        )
-        .await?;
-        tx.commit().await?;
+        let event = || AuditEvent {
+            actor: Some(&label),
+            org_id: Some(org_id),
+            action: "invitation.created",
+            target: ("invitation", &row.id),
+            details: details.clone(),
+        };
+        // The common case as one batch (on SQLite one round trip through the single writer):
+        // the invitation, its grants, its audit event and its e-mail and webhook deliveries.
+        let subscribed = self.subscriptions(self.db.read(), org_id).await?;
+        let mut statements = vec![store::invitations::insert(&new)];
+        statements.extend(grant_statements(&row.id, org_id, n.grants));
+        self.audit_statements(event(), Some(mail.clone()), &subscribed, &mut statements)?;
+        match self.db.write_batch_keeping_actors(statements.into()).await {
+            Ok(_) => {}
+            Err(e) if store::StoreError::is_unique(&e) => {
+                // A pending invitation exists (the batch wrote nothing). If it is overdue,
+                // record its expiry and try once more, in a transaction of its own.
+                let mut tx = self.db.begin_keeping_actors().await?;
+                self.expire_pending(&mut tx, org_id, &normalized).await?;
+                let inserted = store::invitations::insert_unless_taken(&new)
+                    .fetch_all(&mut tx)
+                    .await?;
+                if inserted.is_empty() {
+                    return Err(CoreError::Conflict(Conflict::AlreadyInvited));
+                }
+                for grant in grant_statements(&row.id, org_id, n.grants) {
+                    grant.fetch_all(&mut tx).await?;
+                }
+                self.audit_queuing(&mut tx, event(), Some(mail)).await?;
+                tx.commit().await?;
+            }
+            Err(e) => return Err(e.into()),
+        }
         self.outbox_wakeup.notify_one();
         Ok(Sent { invitation: row })
     }
@@ -399,30 +414,8 @@ impl Core {
     ) -> CoreResult<()> {
         store::projects::delete_grants(&mut *conn, invitation_id, None).await?;
         store::teams::delete_grants(&mut *conn, invitation_id, None).await?;
-        self.write_grants(conn, invitation_id, org_id, grants).await
-    }
-
-    /// Records what a new invitation grants (inside the caller's transaction). Most grant
-    /// nothing, and then this costs no statement at all: it is on the create path.
-    async fn write_grants(
-        &self,
-        conn: &mut AnyConnection,
-        invitation_id: &str,
-        org_id: &str,
-        grants: &Grants,
-    ) -> CoreResult<()> {
-        for (project_id, roles) in &grants.projects {
-            store::projects::put_grant(
-                &mut *conn,
-                invitation_id,
-                org_id,
-                project_id,
-                &roles.to_stored(),
-            )
-            .await?;
-        }
-        for team_id in &grants.teams {
-            store::teams::add_grant(&mut *conn, invitation_id, org_id, team_id).await?;
+        for grant in grant_statements(invitation_id, org_id, grants) {
+            grant.fetch_all(&mut *conn).await?;
         }
         Ok(())
     }
@@ -1033,16 +1026,15 @@ impl Core {
             tx.commit().await?;
             return Err(why);
         };
-        self.audit_queuing(
-            &mut tx,
-            Some(&actor.audit_label()),
-            Some(&row.org_id),
-            "invitation.resent",
-            ("invitation", id),
-            json!({"expiresAt": expires_at}),
-            Some(mail),
-        )
-        .await?;
+        let label = actor.audit_label();
+        let event = AuditEvent {
+            actor: Some(&label),
+            org_id: Some(&row.org_id),
+            action: "invitation.resent",
+            target: ("invitation", id),
+            details: json!({"expiresAt": expires_at}),
+        };
+        self.audit_queuing(&mut tx, event, Some(mail)).await?;
         tx.commit().await?;
         self.outbox_wakeup.notify_one();
         Ok(rotated)
@@ -1095,4 +1087,14 @@ impl Core {
         tx.commit().await?;
         Ok(ended)
     }
+}
+
+/// The statements that write what an invitation grants in projects and teams.
+fn grant_statements(invitation_id: &str, org_id: &str, grants: &Grants) -> Vec<Deferred> {
+    let projects = grants.projects.iter().map(|(project_id, roles)| {
+        store::projects::put_grant(invitation_id, org_id, project_id, &roles.to_stored())
+    });
+    let teams = (grants.teams.iter())
+        .map(|team_id| store::teams::add_grant(invitation_id, org_id, team_id));
+    projects.chain(teams).collect()
 }

@@ -3,10 +3,10 @@
 //! The payload carries a secret link, so it is stored encrypted.
 
 use serde::{Deserialize, Serialize};
-use sqlx::AnyConnection;
 
 use super::outbox::Sealed;
 use super::{Core, CoreResult};
+use crate::store::WriteTx;
 
 /// What to tell whom. Invitations are written in the organization's language (`None`: the
 /// server's default); a person's own e-mails in the server's default.
@@ -278,14 +278,9 @@ impl Core {
     }
 
     /// Queues a person's own e-mail (verification, password reset) in the caller's transaction.
-    pub async fn queue_mail(
-        &self,
-        conn: &mut AnyConnection,
-        to: &str,
-        mail: Mail<'_>,
-    ) -> CoreResult<()> {
+    pub async fn queue_mail(&self, tx: &mut WriteTx, to: &str, mail: Mail<'_>) -> CoreResult<()> {
         let sealed = self.seal_mail(to, None, mail)?;
-        self.queue(conn, &[sealed]).await
+        self.queue(tx, &[sealed]).await
     }
 }
 

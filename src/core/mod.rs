@@ -22,11 +22,10 @@ pub mod webhooks;
 
 use std::sync::Arc;
 
-use sqlx::AnyConnection;
 use time::Duration;
 use tokio::sync::Notify;
 
-use crate::store::{self, Db, rows::UserRow};
+use crate::store::{self, Db, WriteTx, deferred::Deferred, rows::UserRow};
 pub use error::{Conflict, CoreError, CoreResult, Ended};
 use roles::{Permission, Roles};
 
@@ -250,64 +249,99 @@ impl Core {
     /// Writes an audit event inside the caller's transaction.
     pub async fn audit(
         &self,
-        conn: &mut AnyConnection,
+        tx: &mut WriteTx,
         actor: Option<&str>,
         org_id: Option<&str>,
         action: &str,
         target: (&str, &str),
         details: serde_json::Value,
     ) -> CoreResult<()> {
-        self.audit_queuing(conn, actor, org_id, action, target, details, None)
-            .await
+        let event = AuditEvent {
+            actor,
+            org_id,
+            action,
+            target,
+            details,
+        };
+        self.audit_queuing(tx, event, None).await
     }
 
     /// [`Core::audit`], also queuing `mail`. The event's webhook deliveries and the e-mail go
-    /// into the outbox in one statement: with webhooks on, creating an invitation costs the
-    /// single SQLite writer no more round trips than without.
-    #[allow(clippy::too_many_arguments)] // audit's own inputs, and the e-mail
-    pub async fn audit_queuing(
+    /// into the outbox in one statement, and on SQLite that and the event's insert run with the
+    /// commit (see [`WriteTx::defer`]).
+    pub(crate) async fn audit_queuing(
         &self,
-        conn: &mut AnyConnection,
-        actor: Option<&str>,
-        org_id: Option<&str>,
-        action: &str,
-        target: (&str, &str),
-        details: serde_json::Value,
+        tx: &mut WriteTx,
+        event: AuditEvent<'_>,
         mail: Option<outbox::Sealed>,
     ) -> CoreResult<()> {
-        let id = self.new_id();
-        let now = self.now_ts();
-        let details_text = details.to_string();
-        store::audit::insert(
-            &mut *conn,
-            &store::audit::Event {
-                id: &id,
-                org_id,
-                actor,
-                action,
-                target_type: target.0,
-                target_id: target.1,
-                details: &details_text,
-                now: &now,
-            },
-        )
-        .await?;
-        // The changes webhooks tell about are exactly these audit events, so they are queued
-        // here, in the same transaction, with the audit event's id as the event id.
-        let mut queued = match org_id {
-            Some(org_id) if webhooks::EVENTS.contains(&action) => {
-                let data =
-                    serde_json::json!({"object": target.0, "id": target.1, "details": details});
-                self.deliveries_of(conn, org_id, action, &id, &now, data)
-                    .await?
+        let subscribed = match event.org_id {
+            Some(org_id) if webhooks::EVENTS.contains(&event.action) => {
+                self.subscriptions(&mut **tx, org_id).await?
             }
             _ => Vec::new(),
         };
-        queued.extend(mail);
-        if !queued.is_empty() {
-            self.queue(conn, &queued).await?;
+        let mut statements = Vec::new();
+        let queued = self.audit_statements(event, mail, &subscribed, &mut statements)?;
+        for statement in statements {
+            tx.defer(statement).await?;
+        }
+        if queued {
             self.outbox_wakeup.notify_one();
         }
         Ok(())
     }
+
+    /// The statements that record `event` and queue its webhook deliveries (to the endpoints of
+    /// `subscribed`, see [`Core::subscriptions`]) and `mail`, appended to `statements`. True if
+    /// they queue anything. The changes webhooks tell about are exactly these audit events, so
+    /// they are queued here, with the audit event's id as the event id.
+    pub(crate) fn audit_statements(
+        &self,
+        event: AuditEvent<'_>,
+        mail: Option<outbox::Sealed>,
+        subscribed: &[(String, String)],
+        statements: &mut Vec<Deferred>,
+    ) -> CoreResult<bool> {
+        let id = self.new_id();
+        let now = self.now_ts();
+        let AuditEvent {
+            actor,
+            org_id,
+            action,
+            target,
+            details,
+        } = event;
+        statements.push(store::audit::insert(&store::audit::Event {
+            id: &id,
+            org_id,
+            actor,
+            action,
+            target_type: target.0,
+            target_id: target.1,
+            details: &details.to_string(),
+            now: &now,
+        }));
+        let mut queued = match org_id {
+            Some(org_id) if webhooks::EVENTS.contains(&action) => {
+                let data =
+                    serde_json::json!({"object": target.0, "id": target.1, "details": details});
+                self.deliveries_of(subscribed, org_id, action, &id, &now, data)?
+            }
+            _ => Vec::new(),
+        };
+        queued.extend(mail);
+        statements.extend(self.outbox_insert(&queued));
+        Ok(!queued.is_empty())
+    }
+}
+
+/// An audit event: who did what to which target, in which organization.
+pub(crate) struct AuditEvent<'a> {
+    pub actor: Option<&'a str>,
+    pub org_id: Option<&'a str>,
+    pub action: &'a str,
+    /// (type, id)
+    pub target: (&'a str, &'a str),
+    pub details: serde_json::Value,
 }

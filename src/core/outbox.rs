@@ -1,17 +1,17 @@
 //! The outbox as people see it: send limits on invitation e-mails, and what owners and operators
 //! may look at and re-queue. Delivery itself is `crate::delivery`.
 
-use sqlx::AnyConnection;
 use time::Duration;
 
 use super::clock::{format_ts, parse_ts};
 use super::mail::PURPOSE_INVITATION;
 use super::roles::Permission;
 use super::{Actor, Core, CoreError, CoreResult, user_status};
-use crate::store::{self, outbox::MessageRow, outbox::Sends};
+use crate::store::{self, WriteTx, deferred::Deferred, outbox::MessageRow, outbox::Sends};
 
 /// A message rendered and encrypted for the outbox, ready to be written in a transaction: the
 /// work is done before the transaction, so the single writer is held for the statement only.
+#[derive(Clone)]
 pub struct Sealed {
     pub(super) id: String,
     pub(super) kind: &'static str,
@@ -28,8 +28,16 @@ const LIST_LIMIT: i64 = 500;
 pub const STATES: &[&str] = &["PENDING", "SENT", "PARKED"];
 
 impl Core {
-    /// Queues `messages` in the caller's transaction, in one statement.
-    pub async fn queue(&self, conn: &mut AnyConnection, messages: &[Sealed]) -> CoreResult<()> {
+    /// Queues `messages` in the caller's transaction, in one statement run with its commit.
+    pub async fn queue(&self, tx: &mut WriteTx, messages: &[Sealed]) -> CoreResult<()> {
+        if let Some(insert) = self.outbox_insert(messages) {
+            tx.defer(insert).await?;
+        }
+        Ok(())
+    }
+
+    /// The one statement that queues `messages` (`None` for none).
+    pub(crate) fn outbox_insert(&self, messages: &[Sealed]) -> Option<Deferred> {
         let now = self.now_ts();
         let rows: Vec<_> = messages
             .iter()
@@ -43,8 +51,7 @@ impl Core {
                 now: &now,
             })
             .collect();
-        store::outbox::insert_all(conn, &rows).await?;
-        Ok(())
+        store::outbox::insert_all(&rows)
     }
 
     /// Refuses another invitation e-mail to `recipient` (normalized) or from `org_id` when a

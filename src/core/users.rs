@@ -9,7 +9,7 @@ use super::email::Email;
 use super::error::unique_as;
 use super::mail::Mail;
 use super::{Actor, Conflict, Core, CoreError, CoreResult, user_status};
-use crate::store::{self, rows::UserRow};
+use crate::store::{self, WriteTx, rows::UserRow};
 
 pub const PURPOSE_RESET: &str = "PASSWORD_RESET";
 pub const PURPOSE_VERIFY: &str = "EMAIL_VERIFICATION";
@@ -65,16 +65,16 @@ impl Core {
     /// Queues a verification e-mail for `email` in the caller's transaction.
     pub(crate) async fn issue_verification(
         &self,
-        conn: &mut AnyConnection,
+        tx: &mut WriteTx,
         user_id: &str,
         email: &str,
         name: &str,
     ) -> CoreResult<()> {
         let token = self
-            .insert_user_token(conn, user_id, PURPOSE_VERIFY, email)
+            .insert_user_token(tx, user_id, PURPOSE_VERIFY, email)
             .await?;
         self.queue_mail(
-            conn,
+            tx,
             email,
             Mail::Verification {
                 name,

@@ -12,7 +12,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::Sha256;
-use sqlx::AnyConnection;
+use sqlx::{Any, Executor};
 
 use super::credentials::BriefCache;
 use super::outbox::Sealed;
@@ -117,30 +117,38 @@ fn check_events(events: &[String]) -> CoreResult<String> {
 }
 
 impl Core {
-    /// The deliveries of `event` to every enabled endpoint of `org_id` subscribed to it, sealed
-    /// for the caller's transaction (which [`Core::audit`] writes them in).
-    pub(crate) async fn deliveries_of(
+    /// The (endpoint id, events) of `org_id`'s enabled endpoints, from the directory or else
+    /// read through `db` (the caller's transaction, or a reader: the directory is a second old
+    /// at most anyway).
+    pub(crate) async fn subscriptions<'e, E: Executor<'e, Database = Any>>(
         &self,
-        conn: &mut AnyConnection,
+        db: E,
+        org_id: &str,
+    ) -> CoreResult<Vec<(String, String)>> {
+        if let Some(s) = self.webhooks.get(org_id, 0) {
+            return Ok(s);
+        }
+        let rows = store::webhooks::of_org(db, org_id).await?;
+        let s: Vec<(String, String)> = rows
+            .into_iter()
+            .filter(|r| r.enabled == 1)
+            .map(|r| (r.id, r.events))
+            .collect();
+        self.webhooks.put(org_id, s.clone(), 0);
+        Ok(s)
+    }
+
+    /// The deliveries of `event` to every endpoint of `subscribed` that wants it, sealed for the
+    /// outbox (which [`Core::audit`] writes them in).
+    pub(crate) fn deliveries_of(
+        &self,
+        subscribed: &[(String, String)],
         org_id: &str,
         event: &str,
         event_id: &str,
         occurred_at: &str,
         data: serde_json::Value,
     ) -> CoreResult<Vec<Sealed>> {
-        let subscribed = match self.webhooks.get(org_id, 0) {
-            Some(s) => s,
-            None => {
-                let rows = store::webhooks::of_org(&mut *conn, org_id).await?;
-                let s: Vec<(String, String)> = rows
-                    .into_iter()
-                    .filter(|r| r.enabled == 1)
-                    .map(|r| (r.id, r.events))
-                    .collect();
-                self.webhooks.put(org_id, s.clone(), 0);
-                s
-            }
-        };
         let wanted = subscribed
             .iter()
             .filter(|(_, events)| event == TEST_EVENT || events.split(' ').any(|e| e == event));

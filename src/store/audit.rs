@@ -2,6 +2,8 @@
 
 use sqlx::{Any, Executor};
 
+use super::deferred::Deferred;
+
 pub struct Event<'a> {
     pub id: &'a str,
     pub org_id: Option<&'a str>,
@@ -13,11 +15,10 @@ pub struct Event<'a> {
     pub now: &'a str,
 }
 
-pub async fn insert<'e, E: Executor<'e, Database = Any>>(
-    db: E,
-    e: &Event<'_>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+/// The event's insert, for the changing transaction to run with its commit
+/// ([`super::WriteTx::defer`]): nothing reads an audit event in the transaction that writes it.
+pub fn insert(e: &Event<'_>) -> Deferred {
+    Deferred::new(
         "INSERT INTO audit_events (id, org_id, actor, action, target_type, target_id, details, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
@@ -29,9 +30,6 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(
     .bind(e.target_id)
     .bind(e.details)
     .bind(e.now)
-    .execute(db)
-    .await?;
-    Ok(())
 }
 
 /// Actions recorded for a target, oldest first (tests and the admin CLI read them).

@@ -5,6 +5,8 @@
 // input (`AssertSqlSafe`); values are always bound.
 use sqlx::{Any, AssertSqlSafe, Executor};
 
+use super::deferred::Deferred;
+
 use serde::de::SeqAccess;
 
 use super::json_rows::{FromJsonColumns, JsonRows, column};
@@ -30,19 +32,25 @@ pub struct NewInvitation<'a> {
     pub inviter_key_id: Option<&'a str>,
 }
 
-/// Inserts a PENDING invitation unless the partial unique index `invitations_one_pending`
-/// already holds a pending one for the same (organization, e-mail): then nothing is written and
-/// `false` comes back. (`DO NOTHING` rather than a failing insert: on PostgreSQL a failed
-/// statement would abort the whole transaction.)
-pub async fn insert<'e, E: Executor<'e, Database = Any>>(
-    db: E,
-    n: &NewInvitation<'_>,
-) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query(
+/// The insert of a new PENDING invitation. It fails with a unique violation when the partial
+/// unique index `invitations_one_pending` already holds a pending one for the same
+/// (organization, e-mail) (or, never in practice, when the id or token digest is taken).
+pub fn insert(n: &NewInvitation<'_>) -> Deferred {
+    insert_with(n, "")
+}
+
+/// [`insert`] that writes nothing and returns no row instead of failing, and otherwise returns
+/// the new id. (`DO NOTHING` rather than a failing insert in a transaction that goes on: on
+/// PostgreSQL a failed statement aborts the whole transaction.)
+pub fn insert_unless_taken(n: &NewInvitation<'_>) -> Deferred {
+    insert_with(n, " ON CONFLICT DO NOTHING RETURNING id")
+}
+
+fn insert_with(n: &NewInvitation<'_>, tail: &str) -> Deferred {
+    Deferred::new(format!(
         "INSERT INTO invitations (id, org_id, email, email_normalized, roles, inviter_id, state, token_digest, \
-         created_at, updated_at, expires_at, project_id, inviter_key_id) VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7, $8, $8, $9, $10, $11) \
-         ON CONFLICT DO NOTHING",
-    )
+         created_at, updated_at, expires_at, project_id, inviter_key_id) VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7, $8, $8, $9, $10, $11){tail}"
+    ))
     .bind(n.id)
     .bind(n.org_id)
     .bind(n.email)
@@ -54,9 +62,6 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(
     .bind(n.expires_at)
     .bind(n.project_id)
     .bind(n.inviter_key_id)
-    .execute(db)
-    .await?;
-    Ok(r.rows_affected() == 1)
 }
 
 pub async fn by_id<'e, E: Executor<'e, Database = Any>>(

@@ -12,6 +12,7 @@
 pub mod access_lists;
 pub mod audit;
 pub mod credentials;
+pub mod deferred;
 pub mod guards;
 pub mod invitations;
 pub mod json_rows;
@@ -32,10 +33,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::any::{AnyPoolOptions, AnyRow, install_default_drivers};
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use deferred::{Batch, Deferred};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -103,6 +106,11 @@ impl StoreError {
             return StoreError::Unique(name);
         }
         StoreError::Other(e)
+    }
+
+    /// Whether `e` is a unique violation.
+    pub fn is_unique(e: &sqlx::Error) -> bool {
+        matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
     }
 }
 
@@ -198,10 +206,7 @@ impl Db {
     pub async fn begin(&self) -> Result<WriteTx, sqlx::Error> {
         let tx = self.writer.begin().await?;
         self.generation.fetch_add(1, Ordering::SeqCst);
-        Ok(WriteTx {
-            tx,
-            generation: Some(self.generation.clone()),
-        })
+        Ok(WriteTx::new(tx, Some(self.generation.clone())))
     }
 
     /// [`Db::begin`] for a transaction that changes only invitations, their audit events and
@@ -209,10 +214,20 @@ impl Db {
     /// access lists), so it leaves the write generation alone. Without this, every invitation
     /// created or cancelled sent the next request of every key back to the database.
     pub async fn begin_keeping_actors(&self) -> Result<WriteTx, sqlx::Error> {
-        Ok(WriteTx {
-            tx: self.writer.begin().await?,
-            generation: None,
-        })
+        Ok(WriteTx::new(self.writer.begin().await?, None))
+    }
+
+    /// Runs `statements` as one transaction that, like [`Db::begin_keeping_actors`], leaves
+    /// cached actors alone, and returns the rows of every statement. On SQLite, `BEGIN`, the
+    /// statements and `COMMIT` are one query: one round trip through the writer's thread while
+    /// other writers wait, where a transaction driven statement by statement makes one each
+    /// (and waits for this task to be scheduled again between them). A failing statement stops
+    /// the rest, and the transaction is rolled back.
+    pub async fn write_batch_keeping_actors(
+        &self,
+        statements: Batch,
+    ) -> Result<Vec<AnyRow>, sqlx::Error> {
+        self.writer.write_batch(statements).await
     }
 
     /// The write generation (see [`WriteTx`]). Equal values at two moments mean that this process
@@ -323,6 +338,43 @@ impl Writer {
         }
     }
 
+    async fn write_batch(&self, statements: Batch) -> Result<Vec<AnyRow>, sqlx::Error> {
+        match self {
+            Writer::Pool(pool) => {
+                // PostgreSQL prepares one statement per query.
+                let mut tx = pool.begin().await?;
+                let mut rows = Vec::new();
+                for statement in statements.into_statements() {
+                    rows.extend(statement.fetch_all(&mut tx).await?);
+                }
+                tx.commit().await?;
+                Ok(rows)
+            }
+            Writer::Owned(_) => {
+                let WriteConn::Owned(mut held) = self.acquire().await? else {
+                    unreachable!("an owned writer hands out its connection")
+                };
+                // Counted open before it is: if a statement fails after `BEGIN`, the rollback
+                // below (or, if this future is dropped, `held`'s) undoes what ran.
+                held.state().in_transaction = true;
+                let mut batch = Batch::from(vec![Deferred::new("BEGIN")]);
+                batch.extend(statements.into_statements());
+                batch.push(Deferred::new("COMMIT"));
+                match batch.fetch_all(&mut held).await {
+                    Ok(rows) => {
+                        held.state().in_transaction = false;
+                        Ok(rows)
+                    }
+                    Err(e) => {
+                        // Its own failure leaves the transaction counted open for the next holder.
+                        let _ = held.end(Batch::default(), "ROLLBACK").await;
+                        Err(e)
+                    }
+                }
+            }
+        }
+    }
+
     async fn close(&self) {
         match self {
             Writer::Pool(pool) => pool.close().await,
@@ -343,11 +395,13 @@ impl Held {
         self.0.as_mut().expect("held until dropped")
     }
 
-    /// Commits or rolls back. If that fails, or never returns (a cancelled request), the
-    /// transaction counts as open and is rolled back: SQLite leaves it open after a failed
-    /// `COMMIT`, and after one that did commit the `ROLLBACK` finds nothing to undo.
-    async fn end(mut self, statement: &'static str) -> Result<(), sqlx::Error> {
-        sqlx::query(statement).execute(&mut *self).await?;
+    /// Runs `batch`, then commits or rolls back, in one query. If that fails, or never returns
+    /// (a cancelled request), the transaction counts as open and is rolled back: SQLite leaves
+    /// it open after a failed `COMMIT`, and after one that did commit the `ROLLBACK` finds
+    /// nothing to undo.
+    async fn end(mut self, mut batch: Batch, statement: &'static str) -> Result<(), sqlx::Error> {
+        batch.push(Deferred::new(statement));
+        batch.execute(&mut self).await?;
         self.state().in_transaction = false;
         Ok(())
     }
@@ -427,12 +481,37 @@ pub struct WriteTx {
     tx: TxConn,
     /// `None`: the transaction keeps cached actors (see [`Db::begin_keeping_actors`]).
     generation: Option<Arc<AtomicU64>>,
+    /// SQLite: the statements [`WriteTx::defer`] keeps for the commit.
+    deferred: Batch,
 }
 
 impl WriteTx {
+    fn new(tx: TxConn, generation: Option<Arc<AtomicU64>>) -> WriteTx {
+        WriteTx {
+            tx,
+            generation,
+            deferred: Batch::default(),
+        }
+    }
+
+    /// Makes `statement` part of this transaction. On SQLite it runs at the commit, in the same
+    /// query as the `COMMIT` (one round trip through the writer's thread instead of one each),
+    /// so it must be a statement nothing later in the transaction depends on (an insert of a new
+    /// row that the transaction does not read back), and its failure surfaces as the commit's.
+    /// On PostgreSQL it runs now.
+    pub async fn defer(&mut self, statement: Deferred) -> Result<(), sqlx::Error> {
+        match &mut self.tx {
+            TxConn::Owned(_) => {
+                self.deferred.push(statement);
+                Ok(())
+            }
+            TxConn::Pooled(tx) => Batch::from(vec![statement]).execute(tx).await,
+        }
+    }
+
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         let done = match self.tx {
-            TxConn::Owned(held) => held.end("COMMIT").await,
+            TxConn::Owned(held) => held.end(self.deferred, "COMMIT").await,
             TxConn::Pooled(tx) => tx.commit().await,
         };
         if let Some(g) = &self.generation {
@@ -441,9 +520,10 @@ impl WriteTx {
         done
     }
 
+    /// Rolls back; deferred statements never run.
     pub async fn rollback(self) -> Result<(), sqlx::Error> {
         match self.tx {
-            TxConn::Owned(held) => held.end("ROLLBACK").await,
+            TxConn::Owned(held) => held.end(Batch::default(), "ROLLBACK").await,
             TxConn::Pooled(tx) => tx.rollback().await,
         }
     }

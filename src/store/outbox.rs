@@ -2,6 +2,7 @@
 
 use sqlx::{Any, AssertSqlSafe, Executor};
 
+use super::deferred::Deferred;
 use super::rows::OutboxRow;
 
 /// A message to queue.
@@ -18,14 +19,12 @@ pub struct NewMessage<'a> {
     pub now: &'a str,
 }
 
-/// Writes `messages` in one statement: an invitation's e-mail and its event's webhook deliveries
-/// cost the single SQLite writer one round trip, not one each.
-pub async fn insert_all<'e, E: Executor<'e, Database = Any>>(
-    db: E,
-    messages: &[NewMessage<'_>],
-) -> Result<(), sqlx::Error> {
+/// The insert of `messages`, one statement for all: an invitation's e-mail and its event's
+/// webhook deliveries cost the single SQLite writer no round trip of their own (the changing
+/// transaction runs it with its commit, [`super::WriteTx::defer`]). `None` for no messages.
+pub fn insert_all(messages: &[NewMessage<'_>]) -> Option<Deferred> {
     if messages.is_empty() {
-        return Ok(());
+        return None;
     }
     // Only placeholders are generated; every value is bound.
     let rows: Vec<String> = (0..messages.len())
@@ -49,9 +48,9 @@ pub async fn insert_all<'e, E: Executor<'e, Database = Any>>(
          next_attempt_at, created_at) VALUES {}",
         rows.join(", ")
     );
-    let mut query = sqlx::query(AssertSqlSafe(sql));
+    let mut insert = Deferred::new(sql);
     for m in messages {
-        query = query
+        insert = insert
             .bind(m.id)
             .bind(m.kind)
             .bind(m.purpose)
@@ -60,8 +59,7 @@ pub async fn insert_all<'e, E: Executor<'e, Database = Any>>(
             .bind(m.payload_encrypted)
             .bind(m.now);
     }
-    query.execute(db).await?;
-    Ok(())
+    Some(insert)
 }
 
 /// Messages of one purpose queued since a moment, and the oldest of them.

@@ -3,6 +3,7 @@
 use sqlx::AssertSqlSafe;
 use sqlx::{Any, Executor};
 
+use super::deferred::Deferred;
 use super::rows::MemberRow;
 
 pub use super::named::NamedRow as ProjectRow;
@@ -174,14 +175,8 @@ pub async fn grants_of<'e, E: Executor<'e, Database = Any>>(
 }
 
 /// Grants (or re-grants with new roles) project roles through an invitation.
-pub async fn put_grant<'e, E: Executor<'e, Database = Any>>(
-    db: E,
-    invitation_id: &str,
-    org_id: &str,
-    project_id: &str,
-    roles: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+pub fn put_grant(invitation_id: &str, org_id: &str, project_id: &str, roles: &str) -> Deferred {
+    Deferred::new(
         "INSERT INTO invitation_projects (invitation_id, org_id, project_id, roles) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (invitation_id, project_id) DO UPDATE SET roles = excluded.roles",
     )
@@ -189,9 +184,6 @@ pub async fn put_grant<'e, E: Executor<'e, Database = Any>>(
     .bind(org_id)
     .bind(project_id)
     .bind(roles)
-    .execute(db)
-    .await?;
-    Ok(())
 }
 
 /// Drops an invitation's grant in one project (`Some`) or in all (`None`).

@@ -3,6 +3,7 @@
 
 use sqlx::{Any, Executor};
 
+use super::deferred::Deferred;
 use super::rows::MemberRow;
 
 pub use super::named::NamedRow as TeamRow;
@@ -83,23 +84,15 @@ pub async fn grants_of<'e, E: Executor<'e, Database = Any>>(
     .await
 }
 
-/// Adds a team to an invitation; false if it was there.
-pub async fn add_grant<'e, E: Executor<'e, Database = Any>>(
-    db: E,
-    invitation_id: &str,
-    org_id: &str,
-    team_id: &str,
-) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query(
+/// Adds a team to an invitation (nothing if it is there).
+pub fn add_grant(invitation_id: &str, org_id: &str, team_id: &str) -> Deferred {
+    Deferred::new(
         "INSERT INTO invitation_teams (invitation_id, org_id, team_id) VALUES ($1, $2, $3) \
          ON CONFLICT (invitation_id, team_id) DO NOTHING",
     )
     .bind(invitation_id)
     .bind(org_id)
     .bind(team_id)
-    .execute(db)
-    .await?;
-    Ok(r.rows_affected() == 1)
 }
 
 /// Drops a team (`Some`) or all teams (`None`) from an invitation.

@@ -399,6 +399,60 @@ async fn a_second_invitation_to_a_pending_email_and_inviting_a_member_are_confli
 }
 
 #[tokio::test]
+async fn fifty_concurrent_invitations_of_one_email_make_one_invitation_one_event_and_one_mail() {
+    let app = TestApp::spawn().await;
+    // A subscribed endpoint, so that each invitation would also queue a webhook delivery.
+    let hooks = format!("/usher/v1/accounts/{}/webhooks", app.owner.org_id);
+    app.post(
+        &hooks,
+        &app.owner_key(),
+        json!({"url": "http://127.0.0.1:9/hook", "events": ["invitation.created"]}),
+    )
+    .await
+    .assert_ok();
+    let queued_before = app
+        .scalar(
+            "SELECT COUNT(*) FROM outbox WHERE org_id = $1",
+            &app.owner.org_id,
+        )
+        .await;
+    let (key, body) = (
+        app.owner_key(),
+        json!({"email": "crowd@example.com", "role": "MEMBER"}),
+    );
+    let results = futures::future::join_all(
+        (0..50).map(|_| app.post("/users/v1/invitations", &key, body.clone())),
+    )
+    .await;
+    assert_eq!(results.iter().filter(|r| r.status == 200).count(), 1);
+    for r in results.iter().filter(|r| r.status != 200) {
+        r.assert_error(409, "AlreadyInvited");
+    }
+    let pending = app
+        .scalar(
+            "SELECT COUNT(*) FROM invitations WHERE email_normalized = $1",
+            "crowd@example.com",
+        )
+        .await;
+    assert_eq!(pending, 1, "one invitation");
+    let won = results.iter().find(|r| r.status == 200).unwrap();
+    let id = won.assert_ok()["invitationId"].as_str().unwrap().to_owned();
+    assert_eq!(app.audit_actions(&id).await, ["invitation.created"]);
+    let queued = app
+        .scalar(
+            "SELECT COUNT(*) FROM outbox WHERE org_id = $1",
+            &app.owner.org_id,
+        )
+        .await;
+    assert_eq!(
+        queued - queued_before,
+        2,
+        "its e-mail and its webhook delivery, once"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn the_invitee_declines_with_the_token() {
     let app = TestApp::spawn().await;
     let (id, token) = app.invite("no-thanks@example.com", "MEMBER").await;

@@ -1,0 +1,205 @@
+//! Statements a write transaction runs later, together: on SQLite, every statement is a round
+//! trip through the writer connection's thread, made while every other writer waits, so the
+//! inserts nothing in the transaction reads again (audit events, outbox rows) travel with its
+//! `COMMIT` as one multi-statement query (see [`super::WriteTx::defer`]).
+//!
+//! sqlx's SQLite driver binds `$N` by its absolute position among the query's arguments, across
+//! all the statements of the query; each deferred statement is written with its own `$1…`, so
+//! joining them renumbers its placeholders past those of the statements before it.
+
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::{AnyConnection, AssertSqlSafe, Executor};
+
+/// A value bound to a deferred statement (what usher's statements bind: text and integers).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    Text(Option<String>),
+    Int(Option<i64>),
+}
+
+impl From<&str> for Param {
+    fn from(v: &str) -> Param {
+        Param::Text(Some(v.to_owned()))
+    }
+}
+
+impl From<Option<&str>> for Param {
+    fn from(v: Option<&str>) -> Param {
+        Param::Text(v.map(str::to_owned))
+    }
+}
+
+impl From<i64> for Param {
+    fn from(v: i64) -> Param {
+        Param::Int(Some(v))
+    }
+}
+
+/// One statement and its values, written with placeholders `$1…$n` of its own.
+#[derive(Debug, Clone)]
+pub struct Deferred {
+    sql: String,
+    params: Vec<Param>,
+}
+
+impl Deferred {
+    pub fn new(sql: impl Into<String>) -> Deferred {
+        Deferred {
+            sql: sql.into(),
+            params: Vec::new(),
+        }
+    }
+
+    pub fn bind(mut self, value: impl Into<Param>) -> Deferred {
+        self.params.push(value.into());
+        self
+    }
+
+    /// Runs this statement now and returns its rows.
+    pub async fn fetch_all(self, conn: &mut AnyConnection) -> Result<Vec<AnyRow>, sqlx::Error> {
+        Batch::from(vec![self]).fetch_all(conn).await
+    }
+}
+
+/// Statements joined into one query, in order (SQLite only: PostgreSQL prepares one statement
+/// per query).
+#[derive(Debug, Default)]
+pub struct Batch(Vec<Deferred>);
+
+impl From<Vec<Deferred>> for Batch {
+    fn from(statements: Vec<Deferred>) -> Batch {
+        Batch(statements)
+    }
+}
+
+impl Batch {
+    pub fn push(&mut self, statement: Deferred) {
+        self.0.push(statement);
+    }
+
+    pub fn extend(&mut self, statements: impl IntoIterator<Item = Deferred>) {
+        self.0.extend(statements);
+    }
+
+    pub fn into_statements(self) -> Vec<Deferred> {
+        self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The joined SQL, each statement's placeholders moved past those of the statements before
+    /// it, and every value in order.
+    pub fn joined(self) -> Result<(String, AnyArguments), sqlx::Error> {
+        use sqlx::Arguments;
+        let mut sql = String::new();
+        let mut args = AnyArguments::default();
+        for statement in self.0 {
+            if !sql.is_empty() {
+                sql.push_str("; ");
+            }
+            sql.push_str(&renumbered(&statement.sql, args.len()));
+            for p in statement.params {
+                let added = match p {
+                    Param::Text(v) => args.add(v),
+                    Param::Int(v) => args.add(v),
+                };
+                added.map_err(sqlx::Error::Encode)?;
+            }
+        }
+        Ok((sql, args))
+    }
+
+    /// Runs every statement, in order, as one query. A statement that fails stops the ones after
+    /// it; in a transaction, what ran before stays for the transaction's rollback to undo.
+    pub async fn execute(self, conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+        if self.is_empty() {
+            return Ok(());
+        }
+        let (sql, args) = self.joined()?;
+        conn.execute(sqlx::query_with(AssertSqlSafe(sql), args))
+            .await?;
+        Ok(())
+    }
+
+    /// [`Batch::execute`], returning the rows of every statement.
+    pub async fn fetch_all(self, conn: &mut AnyConnection) -> Result<Vec<AnyRow>, sqlx::Error> {
+        let (sql, args) = self.joined()?;
+        conn.fetch_all(sqlx::query_with(AssertSqlSafe(sql), args))
+            .await
+    }
+}
+
+/// `sql` with every placeholder `$k` outside quoted text and identifiers written `$(k+by)`.
+fn renumbered(sql: &str, by: usize) -> String {
+    if by == 0 {
+        return sql.to_owned();
+    }
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut quote: Option<char> = None;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '\'' || c == '"' => quote = Some(c),
+            None if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) => {
+                let mut k = 0usize;
+                while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
+                    k = k * 10 + d as usize;
+                    chars.next();
+                }
+                out.push_str(&(k + by).to_string());
+            }
+            None => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_move_past_the_earlier_statements_values() {
+        assert_eq!(
+            renumbered("INSERT INTO t VALUES ($1, $2, $1, $10)", 3),
+            "INSERT INTO t VALUES ($4, $5, $4, $13)"
+        );
+        assert_eq!(renumbered("SELECT $1", 0), "SELECT $1");
+    }
+
+    #[test]
+    fn quoted_dollars_are_left_alone() {
+        assert_eq!(
+            renumbered("SELECT json_extract(x, '$.a$1'), \"$2\", $2 FROM t", 5),
+            "SELECT json_extract(x, '$.a$1'), \"$2\", $7 FROM t"
+        );
+        // An escaped quote ('') closes and reopens the literal: still inside it.
+        assert_eq!(
+            renumbered("SELECT 'it''s $1', $1", 1),
+            "SELECT 'it''s $1', $2"
+        );
+    }
+
+    #[test]
+    fn a_batch_joins_statements_and_their_values_in_order() {
+        let mut batch = Batch::default();
+        batch.push(
+            Deferred::new("INSERT INTO a VALUES ($1, $2)")
+                .bind("x")
+                .bind(1),
+        );
+        batch.push(Deferred::new("INSERT INTO b VALUES ($1)").bind(None::<&str>));
+        batch.push(Deferred::new("COMMIT"));
+        let (sql, args) = batch.joined().unwrap();
+        assert_eq!(
+            sql,
+            "INSERT INTO a VALUES ($1, $2); INSERT INTO b VALUES ($3); COMMIT"
+        );
+        assert_eq!(sqlx::Arguments::len(&args), 3);
+    }
+}
