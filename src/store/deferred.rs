@@ -62,7 +62,7 @@ impl Deferred {
 }
 
 /// Statements joined into one query, in order (SQLite only: PostgreSQL prepares one statement
-/// per query).
+/// per query; there, see [`Batch::into_one_statement`]).
 #[derive(Debug, Default)]
 pub struct Batch(Vec<Deferred>);
 
@@ -89,26 +89,60 @@ impl Batch {
         self.0.is_empty()
     }
 
-    /// The joined SQL, each statement's placeholders moved past those of the statements before
-    /// it, and every value in order.
+    /// Every statement's SQL, its placeholders moved past those of the statements before it,
+    /// and every value in order.
+    fn renumbered(self) -> (Vec<String>, Vec<Param>) {
+        let mut pieces = Vec::with_capacity(self.0.len());
+        let mut params = Vec::new();
+        for statement in self.0 {
+            pieces.push(renumbered(&statement.sql, params.len()));
+            params.extend(statement.params);
+        }
+        (pieces, params)
+    }
+
+    /// The joined SQL (statements separated by `;`) and every value in order.
     pub fn joined(self) -> Result<(String, AnyArguments), sqlx::Error> {
         use sqlx::Arguments;
-        let mut sql = String::new();
+        let (pieces, params) = self.renumbered();
         let mut args = AnyArguments::default();
-        for statement in self.0 {
-            if !sql.is_empty() {
-                sql.push_str("; ");
-            }
-            sql.push_str(&renumbered(&statement.sql, args.len()));
-            for p in statement.params {
-                let added = match p {
-                    Param::Text(v) => args.add(v),
-                    Param::Int(v) => args.add(v),
-                };
-                added.map_err(sqlx::Error::Encode)?;
-            }
+        for p in params {
+            let added = match p {
+                Param::Text(v) => args.add(v),
+                Param::Int(v) => args.add(v),
+            };
+            added.map_err(sqlx::Error::Encode)?;
         }
-        Ok((sql, args))
+        Ok((pieces.join("; "), args))
+    }
+
+    /// The statements as one, `WITH s1 AS (…), s2 AS (…) last`, when they are two or more
+    /// inserts of which only the last returns rows; otherwise the batch back. For PostgreSQL,
+    /// which runs one statement per query: one statement is atomic by itself, so it needs no
+    /// `BEGIN` and `COMMIT`, and costs one round trip instead of one per statement plus two.
+    /// Only inserts, because the parts of one statement share a snapshot and must not change the
+    /// same rows; an insert changes only the rows it adds, and constraints (foreign keys
+    /// between the parts included) are checked at the end of the whole statement.
+    pub fn into_one_statement(self) -> Result<Deferred, Batch> {
+        let foldable = self.0.len() > 1
+            && self.0.iter().enumerate().all(|(i, s)| {
+                let sql = s.sql.trim_start().to_ascii_uppercase();
+                sql.starts_with("INSERT ") && (i + 1 == self.0.len() || !sql.contains("RETURNING"))
+            });
+        if !foldable {
+            return Err(self);
+        }
+        let (mut pieces, params) = self.renumbered();
+        let last = pieces.pop().unwrap_or_default();
+        let parts: Vec<String> = pieces
+            .iter()
+            .enumerate()
+            .map(|(i, sql)| format!("s{} AS ({sql})", i + 1))
+            .collect();
+        Ok(Deferred {
+            sql: format!("WITH {} {last}", parts.join(", ")),
+            params,
+        })
     }
 
     /// Runs every statement, in order, as one query. A statement that fails stops the ones after
@@ -201,5 +235,39 @@ mod tests {
             "INSERT INTO a VALUES ($1, $2); INSERT INTO b VALUES ($3); COMMIT"
         );
         assert_eq!(sqlx::Arguments::len(&args), 3);
+    }
+
+    #[test]
+    fn inserts_fold_into_one_statement_whose_last_part_returns_the_rows() {
+        let batch = Batch::from(vec![
+            Deferred::new("INSERT INTO a VALUES ($1, $2)")
+                .bind("x")
+                .bind(1),
+            Deferred::new("INSERT INTO b VALUES ($1)").bind("y"),
+            Deferred::new("INSERT INTO c VALUES ($1) RETURNING id").bind("z"),
+        ]);
+        let one = batch.into_one_statement().unwrap();
+        assert_eq!(
+            one.sql,
+            "WITH s1 AS (INSERT INTO a VALUES ($1, $2)), s2 AS (INSERT INTO b VALUES ($3)) \
+             INSERT INTO c VALUES ($4) RETURNING id"
+        );
+        assert_eq!(one.params.len(), 4);
+    }
+
+    #[test]
+    fn updates_or_rows_returned_early_keep_the_batch_apart() {
+        let update_first = Batch::from(vec![
+            Deferred::new("UPDATE a SET x = 1"),
+            Deferred::new("INSERT INTO b VALUES (1)"),
+        ]);
+        assert!(update_first.into_one_statement().is_err());
+        let returning_first = Batch::from(vec![
+            Deferred::new("INSERT INTO a VALUES (1) RETURNING id"),
+            Deferred::new("INSERT INTO b VALUES (1)"),
+        ]);
+        assert!(returning_first.into_one_statement().is_err());
+        let alone = Batch::from(vec![Deferred::new("INSERT INTO a VALUES (1)")]);
+        assert!(alone.into_one_statement().is_err());
     }
 }

@@ -342,6 +342,10 @@ impl Writer {
         match self {
             Writer::Pool(pool) => {
                 // PostgreSQL prepares one statement per query.
+                let statements = match statements.into_one_statement() {
+                    Ok(one) => return one.fetch_all(&mut *pool.acquire().await?).await,
+                    Err(statements) => statements,
+                };
                 let mut tx = pool.begin().await?;
                 let mut rows = Vec::new();
                 for statement in statements.into_statements() {
