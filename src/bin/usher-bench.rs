@@ -1311,9 +1311,14 @@ impl Drop for DataDir {
 }
 
 async fn bench(args: &Args, bin: &Path, dir: &Path) -> anyhow::Result<Vec<PhaseResult>> {
-    let baseline_dir = dir.join("no-delivery");
-    std::fs::create_dir_all(&baseline_dir)?;
-    let baseline = create_without_delivery(args, bin, &baseline_dir).await?;
+    // Creating with and without delivery, each on a server of its own that starts from the same
+    // state (one owner, an empty outbox), one after the other: the outbox's cost and nothing else.
+    let mut own = Vec::new();
+    for delivery in [false, true] {
+        let own_dir = dir.join(if delivery { "delivery" } else { "no-delivery" });
+        std::fs::create_dir_all(&own_dir)?;
+        own.push(create_on_own_server(args, bin, &own_dir, delivery).await?);
+    }
     let owner = bootstrap(bin, dir, "bench@example.com").await?;
     // A second organization owns the invitations consumed by the sign-up phase, so that the
     // measured list (the first organization's) keeps the same 20 entries in every list phase.
@@ -1328,7 +1333,7 @@ async fn bench(args: &Args, bin: &Path, dir: &Path) -> anyhow::Result<Vec<PhaseR
         base: &base,
         log_path: &log_path,
     };
-    let outcome = measure(args, servers, &owner, &other, baseline).await;
+    let outcome = measure(args, servers, &owner, &other, own).await;
     let _ = child.start_kill();
     let _ = child.wait().await;
     let log_text = std::fs::read_to_string(&log_path).unwrap_or_default();
@@ -1374,15 +1379,28 @@ struct Servers<'a> {
     log_path: &'a Path,
 }
 
-/// Phase c0: invitations on a server of its own whose outbox worker is off (`USHER_OUTBOX_WORKER
-/// =false`): what creating costs when nothing is delivered, the baseline of phase f.
-async fn create_without_delivery(
+/// Phase c0 or f: invitations on a server of its own. c0: its outbox worker is off
+/// (`USHER_OUTBOX_WORKER=false`), what creating costs when nothing is delivered. f: its worker
+/// delivers every invitation's e-mail to the file transport and, through a webhook endpoint
+/// registered first, a signed POST to a receiver in this process (which answers 204).
+async fn create_on_own_server(
     args: &Args,
     bin: &Path,
     dir: &Path,
+    delivery: bool,
 ) -> anyhow::Result<PhaseResult> {
-    let owner = bootstrap(bin, dir, "bench-baseline@example.com").await?;
-    let (mut child, base, log_path) = serve(bin, dir, &[("USHER_OUTBOX_WORKER", "false")])?;
+    let email = if delivery {
+        "bench-delivery@example.com"
+    } else {
+        "bench-baseline@example.com"
+    };
+    let owner = bootstrap(bin, dir, email).await?;
+    let env: &[(&str, &str)] = if delivery {
+        &[]
+    } else {
+        &[("USHER_OUTBOX_WORKER", "false")]
+    };
+    let (mut child, base, log_path) = serve(bin, dir, env)?;
     let pid = child.id().context("usher serve has no pid")?;
     let outcome = async {
         wait_healthy(&mut child, &base, &log_path).await?;
@@ -1391,19 +1409,53 @@ async fn create_without_delivery(
             api_key: owner.api_key.clone(),
             api_secret: owner.api_secret.clone(),
         });
-        eprintln!("[c0] POST invitations, outbox worker off ...");
+        let receiver = if delivery {
+            let receiver = webhook_receiver().await?;
+            let r = client(1)?
+                .post(format!(
+                    "{base}/usher/v1/accounts/{}/webhooks",
+                    owner.organization_id
+                ))
+                .header("authorization", target.auth())
+                .header("content-type", JSON_CT)
+                .body(format!(
+                    r#"{{"url":"{}","events":["invitation.created"]}}"#,
+                    receiver.url
+                ))
+                .send()
+                .await?;
+            if !r.status().is_success() {
+                bail!("registering the webhook: {}", r.status());
+            }
+            Some(receiver)
+        } else {
+            None
+        };
+        let (name, prefix) = if delivery {
+            ("f. POST invitation, webhook on", "hooked")
+        } else {
+            ("c0. POST invitation, no delivery", "baseline")
+        };
+        eprintln!(
+            "[{}] POST invitations ...",
+            &name[..name.find('.').unwrap_or(0)]
+        );
         let s0 = cpu_snap(pid);
-        let mut p = create_phase(
-            "c0. POST invitation, no delivery",
-            "baseline",
-            std::slice::from_ref(&base),
-            &target,
-            args,
-        )
-        .await?;
+        let mut p = create_phase(name, prefix, std::slice::from_ref(&base), &target, args).await?;
         p.tally.ids.clear();
-        p.note = Some("a server of its own with USHER_OUTBOX_WORKER=false".into());
         finish(&mut p, s0, pid);
+        p.note = Some(match &receiver {
+            None => "a server of its own with USHER_OUTBOX_WORKER=false".into(),
+            Some(receiver) => {
+                // Let the worker catch up before counting what the receiver got.
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                format!(
+                    "a server of its own, worker on; {} webhook deliveries received by the end \
+                     of the phase + 2 s",
+                    receiver.hits.load(Ordering::Relaxed)
+                )
+            }
+        });
         anyhow::Ok(p)
     }
     .await;
@@ -1429,7 +1481,7 @@ async fn measure(
     servers: Servers<'_>,
     owner: &Bootstrapped,
     other: &Bootstrapped,
-    baseline: PhaseResult,
+    own: Vec<PhaseResult>,
 ) -> anyhow::Result<Vec<PhaseResult>> {
     let Servers {
         child,
@@ -1491,7 +1543,7 @@ async fn measure(
     );
     println!("seeded {SEED_INVITATIONS} invitations; the list returns {seeded}");
 
-    let mut phases: Vec<PhaseResult> = vec![baseline];
+    let mut phases: Vec<PhaseResult> = own;
 
     eprintln!("[a] GET /healthz ...");
     let s0 = cpu_snap(pid);
@@ -1756,45 +1808,6 @@ async fn measure(
     finish(&mut list_e, s0, pid);
     phases.push(list_e);
     phases.push(signup);
-
-    // f: phase c again with a webhook endpoint registered (every invitation also queues a
-    // signed POST to a receiver in this process, which answers 204).
-    let receiver = webhook_receiver().await?;
-    let r = seed_client
-        .post(format!(
-            "{base}/usher/v1/accounts/{}/webhooks",
-            owner.organization_id
-        ))
-        .header("authorization", target.auth())
-        .header("content-type", JSON_CT)
-        .body(format!(
-            r#"{{"url":"{}","events":["invitation.created"]}}"#,
-            receiver.url
-        ))
-        .send()
-        .await?;
-    if !r.status().is_success() {
-        bail!("registering the webhook: {}", r.status());
-    }
-    eprintln!("[f] POST invitations with a webhook endpoint ...");
-    let s0 = cpu_snap(pid);
-    let mut hooked = create_phase(
-        "f. POST invitation, webhook on",
-        "hooked",
-        &[base.to_owned()],
-        &target,
-        args,
-    )
-    .await?;
-    hooked.tally.ids.clear();
-    finish(&mut hooked, s0, pid);
-    // Let the worker catch up before counting what the receiver got.
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    hooked.note = Some(format!(
-        "{} webhook deliveries received by the end of the phase + 2 s",
-        receiver.hits.load(Ordering::Relaxed)
-    ));
-    phases.push(hooked);
 
     let end_rss_kb = proc_status_kb(pid, "VmRSS")?;
     let peak_kb = proc_status_kb(pid, "VmHWM")?;

@@ -73,8 +73,9 @@ impl Worker {
 
     /// Runs until `shutdown` turns true; finishes the batch in hand first.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let mut unrecorded = Vec::new();
         loop {
-            let delivered = match self.deliver_due().await {
+            let delivered = match self.deliver_due(&mut unrecorded).await {
                 Ok(n) => n,
                 Err(e) => {
                     tracing::warn!(error = %e, "outbox pass failed");
@@ -82,29 +83,50 @@ impl Worker {
                 }
             };
             if *shutdown.borrow() {
-                return;
+                return self.record_sent(&unrecorded).await;
             }
             if delivered == 0 {
                 tokio::select! {
                     _ = self.core.outbox_wakeup.notified() => {}
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                    _ = shutdown.changed() => return,
+                    _ = shutdown.changed() => return self.record_sent(&unrecorded).await,
                 }
             } else if delivered < BATCH as usize {
                 tokio::select! {
                     _ = tokio::time::sleep(GATHER) => {}
-                    _ = shutdown.changed() => return,
+                    _ = shutdown.changed() => return self.record_sent(&unrecorded).await,
                 }
             }
         }
     }
 
-    /// One pass: claims due messages and delivers them. Returns how many it handled.
-    pub async fn deliver_due(&self) -> anyhow::Result<usize> {
+    /// Marks `ids` sent (before stopping); a failure leaves them to be sent again.
+    async fn record_sent(&self, ids: &[String]) {
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let now = self.core.now_ts();
+        let done = match self.core.db.write().await {
+            Ok(mut conn) => store::outbox::mark_sent(&mut conn, &ids, &now).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = done {
+            tracing::warn!(error = %e, "recording deliveries failed; they will be sent again");
+        }
+    }
+
+    /// One pass: records the deliveries of the last pass that `unrecorded` holds, claims due
+    /// messages and delivers them. Returns how many it handled. A full batch delivered without
+    /// a failure is left in `unrecorded`: the next pass, which follows at once, records it with
+    /// its claim (one write instead of two; until then a crash would send it again, as it would
+    /// a batch interrupted mid-delivery).
+    pub async fn deliver_due(&self, unrecorded: &mut Vec<String>) -> anyhow::Result<usize> {
         let now = self.core.clock.now();
         let lease = crate::core::clock::format_ts(now + self.lease);
         let now = crate::core::clock::format_ts(now);
-        let batch = store::outbox::claim_due(&self.core.db, &now, &lease, BATCH).await?;
+        let sent_before: Vec<&str> = unrecorded.iter().map(String::as_str).collect();
+        let batch =
+            store::outbox::claim_due(&self.core.db, &now, &lease, BATCH, &sent_before, &now)
+                .await?;
+        unrecorded.clear();
         if batch.is_empty() {
             return Ok(0);
         }
@@ -124,12 +146,14 @@ impl Worker {
             }
         }
         let now = self.core.now_ts();
-        if failed.is_empty() {
+        if failed.is_empty() && batch.len() == BATCH as usize {
+            unrecorded.extend(sent.iter().map(|id| id.to_string()));
+        } else if failed.is_empty() {
             // One statement is atomic by itself: no transaction needed.
             store::outbox::mark_sent(&mut *self.core.db.write().await?, &sent, &now).await?;
         } else {
             let mut tx = self.core.db.begin().await?;
-            store::outbox::mark_sent(&mut *tx, &sent, &now).await?;
+            store::outbox::mark_sent(&mut tx, &sent, &now).await?;
             for (row, failure) in failed {
                 // A permanent rejection is parked at once: retrying cannot change the answer.
                 let retry = (!failure.permanent && row.attempts < MAX_ATTEMPTS).then(|| {

@@ -127,11 +127,17 @@ impl Transport {
         match self {
             Transport::File(dir) => {
                 // Write-then-rename: a reader never sees half a message; a retry overwrites the
-                // same file.
+                // same file. Both in one blocking task: each `tokio::fs` call is a hand-off to
+                // the blocking pool and back, and under load every hand-off waits for a worker.
                 let path = dir.join(format!("{id}.eml"));
                 let tmp = dir.join(format!(".{id}.eml.tmp"));
-                tokio::fs::write(&tmp, message.formatted()).await?;
-                tokio::fs::rename(&tmp, &path).await?;
+                let formatted = message.formatted();
+                tokio::task::spawn_blocking(move || {
+                    std::fs::write(&tmp, formatted)?;
+                    std::fs::rename(&tmp, &path)
+                })
+                .await
+                .map_err(anyhow::Error::from)??;
                 Ok(())
             }
             Transport::Smtp(smtp) => {

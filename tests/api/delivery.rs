@@ -183,7 +183,8 @@ async fn concurrent_claims_never_take_the_same_message() {
 
     let now = usher::core::clock::format_ts(core.clock.now() + time::Duration::seconds(1));
     let lease = usher::core::clock::format_ts(core.clock.now() + time::Duration::minutes(1));
-    let claims = (0..8).map(|_| usher::store::outbox::claim_due(&core.db, &now, &lease, 40));
+    let claims =
+        (0..8).map(|_| usher::store::outbox::claim_due(&core.db, &now, &lease, 40, &[], &now));
     let mut ids: Vec<String> = futures::future::join_all(claims)
         .await
         .into_iter()
