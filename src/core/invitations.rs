@@ -109,6 +109,37 @@ pub struct GrantChange {
 }
 
 impl GrantChange {
+    /// A change that names each project and each team once, in the order first named: a later
+    /// assignment of a project replaces an earlier one (as a later key does in a JSON object),
+    /// and a team named twice is granted once.
+    pub fn new(
+        projects: Option<Vec<(String, ProjectRoles)>>,
+        teams: Option<Vec<String>>,
+    ) -> GrantChange {
+        let projects = projects.map(|given| {
+            let mut at = std::collections::HashMap::with_capacity(given.len());
+            let mut distinct: Vec<(String, ProjectRoles)> = Vec::with_capacity(given.len());
+            for (id, roles) in given {
+                match at.get(&id) {
+                    Some(&i) => distinct[i] = (id, roles),
+                    None => {
+                        at.insert(id.clone(), distinct.len());
+                        distinct.push((id, roles));
+                    }
+                }
+            }
+            distinct
+        });
+        let teams = teams.map(|given| {
+            let mut seen = std::collections::HashSet::with_capacity(given.len());
+            given
+                .into_iter()
+                .filter(|t| seen.insert(t.clone()))
+                .collect()
+        });
+        GrantChange { projects, teams }
+    }
+
     pub fn is_given(&self) -> bool {
         self.projects.is_some() || self.teams.is_some()
     }

@@ -117,17 +117,22 @@ impl Batch {
     }
 
     /// The statements as one, `WITH s1 AS (…), s2 AS (…) last`, when they are two or more
-    /// inserts of which only the last returns rows; otherwise the batch back. For PostgreSQL,
+    /// inserts, none an upsert (`DO UPDATE`), of which only the last returns rows; otherwise the
+    /// batch back. For PostgreSQL,
     /// which runs one statement per query: one statement is atomic by itself, so it needs no
     /// `BEGIN` and `COMMIT`, and costs one round trip instead of one per statement plus two.
     /// Only inserts, because the parts of one statement share a snapshot and must not change the
     /// same rows; an insert changes only the rows it adds, and constraints (foreign keys
-    /// between the parts included) are checked at the end of the whole statement.
+    /// between the parts included) are checked at the end of the whole statement. Not upserts:
+    /// two parts upserting one key fail the statement ("cannot affect row a second time"), where
+    /// statement by statement the second would update the first's row.
     pub fn into_one_statement(self) -> Result<Deferred, Batch> {
         let foldable = self.0.len() > 1
             && self.0.iter().enumerate().all(|(i, s)| {
                 let sql = s.sql.trim_start().to_ascii_uppercase();
-                sql.starts_with("INSERT ") && (i + 1 == self.0.len() || !sql.contains("RETURNING"))
+                sql.starts_with("INSERT ")
+                    && !sql.contains("DO UPDATE")
+                    && (i + 1 == self.0.len() || !sql.contains("RETURNING"))
             });
         if !foldable {
             return Err(self);
@@ -256,7 +261,7 @@ mod tests {
     }
 
     #[test]
-    fn updates_or_rows_returned_early_keep_the_batch_apart() {
+    fn updates_upserts_or_rows_returned_early_keep_the_batch_apart() {
         let update_first = Batch::from(vec![
             Deferred::new("UPDATE a SET x = 1"),
             Deferred::new("INSERT INTO b VALUES (1)"),
@@ -267,6 +272,11 @@ mod tests {
             Deferred::new("INSERT INTO b VALUES (1)"),
         ]);
         assert!(returning_first.into_one_statement().is_err());
+        let upsert = Batch::from(vec![
+            Deferred::new("INSERT INTO a VALUES (1)"),
+            Deferred::new("INSERT INTO b VALUES (1) ON CONFLICT (k) DO UPDATE SET v = excluded.v"),
+        ]);
+        assert!(upsert.into_one_statement().is_err());
         let alone = Batch::from(vec![Deferred::new("INSERT INTO a VALUES (1)")]);
         assert!(alone.into_one_statement().is_err());
     }

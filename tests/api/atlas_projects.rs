@@ -1095,3 +1095,40 @@ async fn organization_invitations_name_real_teams_and_projects_and_grant_them_on
         "not given: kept"
     );
 }
+
+#[tokio::test]
+async fn an_invitation_naming_one_project_or_team_twice_keeps_the_last_roles_and_one_team() {
+    let app = TestApp::spawn().await;
+    let org = app.owner.org_id.clone();
+    let id = project(&app, "Payments").await;
+    let team_id = team(&app, "Ops", &[]).await;
+    let r = Atlas::owner(&app)
+        .call(
+            Method::POST,
+            &format!("/api/atlas/v2/orgs/{org}/invites"),
+            Some(json!({
+                "username": "ann@example.com",
+                "roles": ["ORG_MEMBER"],
+                "teamIds": [team_id, team_id],
+                "groupRoleAssignments": [
+                    {"groupId": id, "roles": ["GROUP_OWNER"]},
+                    {"groupId": id, "roles": ["GROUP_READ_ONLY"]},
+                ],
+            })),
+        )
+        .await;
+    let created = expect(&r, 200);
+    assert_eq!(created["teamIds"], json!([team_id]), "one grant per team");
+    assert_eq!(
+        created["groupRoleAssignments"],
+        json!([{"groupId": id, "groupRole": "GROUP_READ_ONLY"}]),
+        "a later assignment of the same project replaces an earlier one"
+    );
+    let stored = app
+        .core()
+        .grants_of(created["id"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(stored.projects.len(), 1, "one stored grant per project");
+    assert_eq!(stored.teams, vec![team_id.to_string()]);
+}

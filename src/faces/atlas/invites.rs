@@ -221,10 +221,7 @@ pub fn checked_grants(
                 .collect::<Result<Vec<_>, AtlasError>>()
         })
         .transpose()?;
-    Ok(GrantChange {
-        projects,
-        teams: team_ids.map(<[String]>::to_vec),
-    })
+    Ok(GrantChange::new(projects, team_ids.map(<[String]>::to_vec)))
 }
 
 impl GroupRoleAssignment {
