@@ -163,6 +163,22 @@ async fn sweep(core: Arc<Core>, every: std::time::Duration, mut stop: watch::Rec
     }
 }
 
+/// SQLite: checkpoints the write-ahead log beside the writer ([`Db::checkpoint`]).
+async fn checkpoints(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
+    if core.db.backend != crate::store::Backend::Sqlite {
+        return;
+    }
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(crate::store::CHECKPOINT_EVERY) => {}
+            _ = stop.changed() => return,
+        }
+        if let Err(e) = core.db.checkpoint().await {
+            tracing::warn!(error = %e, "checkpoint failed");
+        }
+    }
+}
+
 /// Every minute: forgets idle in-memory rate-limit entries and purges expired shared state
 /// (replay guard, counters, sessions, e-mailed tokens) in small batches, so that no statement
 /// holds locks long. Every instance purges; on one database they merely share the work.
@@ -221,6 +237,7 @@ pub async fn start(config: &Config, listener: TcpListener) -> anyhow::Result<Run
         state.limits.clone(),
         rx.clone(),
     )));
+    tasks.push(tokio::spawn(checkpoints(core.clone(), rx.clone())));
     tasks.push(tokio::spawn(sweep(
         core.clone(),
         std::time::Duration::from_secs(config.sweep_interval_secs),

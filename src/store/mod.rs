@@ -71,6 +71,9 @@ pub struct Db {
     /// Moves when a write transaction of this process begins and after it commits; caches of
     /// database state remember it and are stale once it has moved.
     generation: Arc<AtomicU64>,
+    /// SQLite: a connection of its own for [`Db::checkpoint`], so that copying the write-ahead
+    /// log into the database file holds neither the writer nor a reader. PostgreSQL: `None`.
+    checkpointer: Option<Arc<Mutex<Option<AnyConnection>>>>,
 }
 
 #[derive(Debug, Clone)]
@@ -128,12 +131,14 @@ impl Db {
                     acquire_timeout: opts.connect_timeout,
                 });
                 let reader = sqlite_pool(opts, opts.max_connections.max(1)).await?;
+                let checkpointer = Arc::new(Mutex::new(Some(sqlite_writer(opts).await?)));
                 Ok(Db {
                     backend,
                     reader,
                     relaxed: writer.clone(),
                     writer,
                     generation: Arc::default(),
+                    checkpointer: Some(checkpointer),
                 })
             }
             Backend::Postgres => {
@@ -150,6 +155,7 @@ impl Db {
                     writer: Writer::Pool(pool),
                     relaxed: Writer::Pool(relaxed),
                     generation: Arc::default(),
+                    checkpointer: None,
                 })
             }
         }
@@ -274,7 +280,30 @@ impl Db {
         matches!(tokio::time::timeout(within, query).await, Ok(Ok(_)))
     }
 
+    /// SQLite: copies what the write-ahead log holds into the database file (a `PASSIVE`
+    /// checkpoint: it waits for nobody and stops at the oldest page a reader still needs), on
+    /// the checkpointer's own connection. Run by the server every [`CHECKPOINT_EVERY`], so the
+    /// copy and its `fsync`s happen beside the writer, not inside the commit that crosses
+    /// `wal_autocheckpoint`, which held the writer (and every request queued for it) for tens
+    /// of milliseconds: the p99 of every write (docs/benchmarks.md). The writer's own
+    /// threshold stays as the backstop for processes that run no server. PostgreSQL: nothing.
+    pub async fn checkpoint(&self) -> Result<(), sqlx::Error> {
+        if let Some(conn) = &self.checkpointer
+            && let Some(conn) = conn.lock().await.as_mut()
+        {
+            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(conn)
+                .await?;
+        }
+        Ok(())
+    }
+
     pub async fn close(&self) {
+        if let Some(conn) = &self.checkpointer
+            && let Some(conn) = conn.lock().await.take()
+        {
+            let _ = conn.close().await;
+        }
         self.writer.close().await;
         self.reader.close().await;
         self.relaxed.close().await;
@@ -558,6 +587,9 @@ impl DerefMut for WriteTx {
 /// once. Invitation creates went from about 1,100 to 1,650 a second (docs/benchmarks.md); the
 /// log grows to about 40 MB before it is rewound.
 const WRITER_CHECKPOINT_PAGES: u32 = 10_000;
+
+/// How often a server checkpoints SQLite's write-ahead log in the background ([`Db::checkpoint`]).
+pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 
 fn sqlite_url(opts: &DbOptions) -> String {
     if opts.url.contains('?') {
