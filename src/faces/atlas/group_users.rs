@@ -10,16 +10,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use utoipa::ToSchema;
 
 use super::group_invites::checked_project_roles;
-use super::invites::seconds;
 use super::projects::{check_group_id, group_error};
-use super::users::{
-    RawQuery, active_view, list_query, pending_view, plain_id, role_verb, split_name,
-    user_not_found,
-};
+use super::users::{AppRole, RawQuery, UserView, list_query, plain_id, role_verb, user_not_found};
 use super::wire::{Atlas, AtlasBody, AtlasError, V2023_DEPRECATED, V2025, Version};
 use crate::core::invitations::InviteeState;
 use crate::core::projects::ProjectUser;
@@ -75,34 +71,24 @@ impl GroupUser {
         }
     }
 
-    /// `GroupActiveUserResponse` or `GroupPendingUserResponse` (2025-02-19).
-    fn view(&self) -> Value {
-        let roles = json!(self.roles().names().collect::<Vec<_>>());
+    /// `GroupActiveUserResponse` or `GroupPendingUserResponse` (2025-02-19): roles are the
+    /// project's role names.
+    fn view(&self) -> UserView<'_, Vec<&'static str>> {
+        let roles = self.roles().names().collect();
         match self {
-            GroupUser::Active(m) => active_view(m, roles),
-            GroupUser::Invited(d, status, _) => pending_view(d, status, roles),
+            GroupUser::Active(m) => UserView::active(m, roles, None),
+            GroupUser::Invited(d, status, _) => UserView::pending(d, status, roles, None),
         }
     }
 }
 
-/// `CloudAppUser` (2023-01-01: active users only), with the project roles.
-fn app_user_view(m: &MemberRow, group_id: &str) -> Value {
-    let (first, last) = split_name(&m.name);
-    let roles: Vec<Value> = ProjectRoles::from_stored(&m.roles)
+/// A member as a `CloudAppUser` (2023-01-01) of the project: its project roles, no teams.
+fn app_user_view<'a>(m: &'a MemberRow, group_id: &'a str) -> UserView<'a, Vec<&'static str>> {
+    let roles = ProjectRoles::from_stored(&m.roles)
         .names()
-        .map(|r| json!({"groupId": group_id, "roleName": r}))
+        .map(|r| AppRole::in_group(group_id, r))
         .collect();
-    json!({
-        "createdAt": seconds(&m.created_at),
-        "emailAddress": m.email,
-        "firstName": first,
-        "id": m.user_id,
-        "lastName": last,
-        "mobileNumber": null,
-        "roles": roles,
-        "teamIds": [],
-        "username": m.email,
-    })
+    UserView::app(m, roles, &[])
 }
 
 async fn group_users(
@@ -161,7 +147,7 @@ pub async fn list(
     let q = list_query(query.as_deref())?;
     let users = group_users(&app, &atlas, &group_id).await?;
     let legacy = v.date == V2023_DEPRECATED.date;
-    let all: Vec<Value> = users
+    let all: Vec<_> = users
         .iter()
         .filter(|u| {
             if legacy {
@@ -181,7 +167,7 @@ pub async fn list(
         })
         .collect();
     let base = &app.core.settings.links.api_base;
-    Ok(atlas.reply_page(v, base, &q.paging, all))
+    Ok(atlas.reply_sorted_page(v, base, &q.paging, all))
 }
 
 /// `GroupUserRequest`.
@@ -229,7 +215,7 @@ pub async fn add(
         ProjectUser::Member(id) | ProjectUser::Invited(id) => id,
     };
     let user = find_user(&app, &atlas, &group_id, &id).await?;
-    Ok(atlas.reply(v, StatusCode::CREATED, Some(user.view())))
+    Ok(atlas.reply_sorted(v, StatusCode::CREATED, &user.view()))
 }
 
 /// `GET /groups/{groupId}/users/{userId}`
@@ -243,7 +229,7 @@ pub async fn get_one(
 ) -> Result<Response, AtlasError> {
     let v = atlas.version(CURRENT)?;
     let user = find_user(&app, &atlas, &group_id, plain_id(&segment)?).await?;
-    Ok(atlas.reply(v, StatusCode::OK, Some(user.view())))
+    Ok(atlas.reply_sorted(v, StatusCode::OK, &user.view()))
 }
 
 /// `DELETE /groups/{groupId}/users/{userId}`: a member leaves the project (not the
@@ -322,7 +308,7 @@ pub async fn add_or_remove_role(
         user.roles().without(&name)
     };
     let user = set_roles(&app, &atlas, &group_id, &user, &next).await?;
-    Ok(atlas.reply(v, StatusCode::OK, Some(user.view())))
+    Ok(atlas.reply_sorted(v, StatusCode::OK, &user.view()))
 }
 
 /// `UpdateGroupRolesForUser`.

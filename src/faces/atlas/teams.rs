@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use super::group_invites::checked_project_roles;
 use super::invites::{check_org_id, org_error};
 use super::projects::{check_group_id, group_error};
-use super::users::{self, OrgUser, RawQuery, app_user_view, list_query, user_not_found};
+use super::users::{self, OrgUser, RawQuery, UserView, app_user_view, list_query, user_not_found};
 use super::wire::{Atlas, AtlasBody, AtlasError, Paging, V2023, V2023_DEPRECATED, V2025, Version};
 use crate::core::roles::ProjectRoles;
 use crate::core::{Conflict, CoreError, email, ids};
@@ -281,7 +281,7 @@ pub async fn list_users(
             u => u.view(&assigned),
         })
         .collect();
-    Ok(atlas.reply_page(v, base(&app), &q.paging, all))
+    Ok(atlas.reply_sorted_page(v, base(&app), &q.paging, all))
 }
 
 /// Adds or removes a team user, in Atlas words when it fails.
@@ -344,7 +344,7 @@ pub async fn add_users(
         change_user(&app, &atlas, &org_id, &team_id, id, true).await?;
     }
     let (users, assigned) = team_users(&app, &atlas, &org_id, &team_id).await?;
-    let all = users
+    let all: Vec<UserView<'_, ()>> = users
         .iter()
         .filter_map(|u| match u {
             OrgUser::Active(m) => Some(app_user_view(m, &assigned)),
@@ -352,7 +352,7 @@ pub async fn add_users(
         })
         .collect();
     let paging = Paging::from_query(None)?;
-    Ok(atlas.reply_page(v, base(&app), &paging, all))
+    Ok(atlas.reply_sorted_page(v, base(&app), &paging, all))
 }
 
 /// `DELETE /orgs/{orgId}/teams/{teamId}/users/{userId}` (2023-01-01, deprecated): 204.
@@ -390,7 +390,7 @@ pub async fn add_or_remove_user(
         .into_iter()
         .find(|u| u.id() == user_id)
         .ok_or_else(|| user_not_found(&user_id))?;
-    Ok(atlas.reply(v, StatusCode::OK, Some(user.view(&assigned))))
+    Ok(atlas.reply_sorted(v, StatusCode::OK, &user.view(&assigned)))
 }
 
 /// `GET /groups/{groupId}/teams`
@@ -450,10 +450,9 @@ async fn put_teams(
             other => group_error(group_id)(other),
         })?;
     let all = rows.iter().map(|r| role_view(r, base(app))).collect();
-    Ok(Paging::from_query(None)?.page(
-        all,
-        &format!("{}/api/atlas/v2/groups/{group_id}/teams", base(app)),
-    ))
+    let url = format!("{}/api/atlas/v2/groups/{group_id}/teams", base(app));
+    let page = Paging::from_query(None)?.page(all, &url);
+    Ok(serde_json::to_value(page).expect("views serialize"))
 }
 
 /// `POST /groups/{groupId}/teams`: an array of `TeamRole`; 200 with the project's teams.

@@ -9,13 +9,13 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::ToSchema;
 
 use super::invites::{
-    check_org_id, checked_grants, checked_roles, group_role_assignments, inviter, org_error,
-    org_role_name, org_roles, seconds,
+    check_org_id, checked_grants, checked_roles, inviter, org_error, org_role_name, org_roles,
+    seconds,
 };
 use super::wire::{
     Atlas, AtlasBody, AtlasError, Paging, QueryPairs, V2023_DEPRECATED, V2025, Version,
@@ -70,52 +70,175 @@ impl OrgUser {
     }
 
     /// `OrgActiveUserResponse` or `OrgPendingUserResponse` (2025-02-19).
-    pub(super) fn view(&self, assigned: &Assignments) -> Value {
-        let projects = group_role_assignments(assigned.projects_of(self.id()));
-        let roles = json!({"groupRoleAssignments": projects, "orgRoles": org_roles(self.roles())});
-        let teams = assigned.teams_of(self.id());
-        let mut v = match self {
-            OrgUser::Active(m) => active_view(m, roles),
-            OrgUser::Invited(d, status) => pending_view(d, status, roles),
+    pub(super) fn view<'a>(&'a self, assigned: &'a Assignments) -> UserView<'a, OrgRoles<'a>> {
+        let roles = OrgRoles {
+            group_role_assignments: assigned
+                .projects_of(self.id())
+                .iter()
+                .map(|(p, roles)| GroupRoleNames {
+                    group_id: p,
+                    group_roles: roles.names().collect(),
+                })
+                .collect(),
+            org_roles: org_roles(self.roles()),
         };
-        v["teamIds"] = json!(teams);
-        v
+        let teams = Some(assigned.teams_of(self.id()));
+        match self {
+            OrgUser::Active(m) => UserView::active(m, roles, teams),
+            OrgUser::Invited(d, status) => UserView::pending(d, status, roles, teams),
+        }
     }
 }
 
-/// The fields an active user has in both the organization's and a project's users API
-/// (`Org…`/`GroupActiveUserResponse`), with `roles` as that API shapes them.
-pub(super) fn active_view(m: &MemberRow, roles: Value) -> Value {
-    let (first, last) = split_name(&m.name);
-    json!({
-        "createdAt": seconds(&m.created_at),
-        "firstName": first,
-        "id": m.user_id,
-        "lastName": last,
-        "mobileNumber": null,
-        "orgMembershipStatus": "ACTIVE",
-        "roles": roles,
-        "username": m.email,
-    })
+/// A user as the users APIs show one: active or pending (2025-02-19), or a `CloudAppUser`
+/// (2023-01-01). `R` is how that API shapes roles. Every view type declares its fields in
+/// Atlas' (alphabetical) order, so [`Atlas::reply_sorted`] writes them as they are, without a
+/// [`serde_json::Value`] of every field to build and sort (a unit test pins the order).
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub(super) enum UserView<'a, R> {
+    Active(ActiveUser<'a, R>),
+    Pending(PendingUser<'a, R>),
+    App(AppUser<'a>),
 }
 
-/// The fields a pending (or expired, or declined) user has in both users APIs
-/// (`Org…`/`GroupPendingUserResponse`). A declined invitation has no expiry.
-pub(super) fn pending_view(d: &InvitationDetail, status: &str, roles: Value) -> Value {
-    let i = &d.invitation;
-    let expires = (status != "INVITATION_REJECTED").then(|| seconds(&i.expires_at));
-    let mut v = json!({
-        "id": i.id,
-        "invitationCreatedAt": seconds(&i.created_at),
-        "invitationExpiresAt": expires,
-        "orgMembershipStatus": status,
-        "roles": roles,
-        "username": i.email,
-    });
-    if let Some(inviter) = inviter(d) {
-        v["inviterUsername"] = json!(inviter);
+/// `Org…`/`GroupActiveUserResponse`; only the organization's has `teamIds`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ActiveUser<'a, R> {
+    created_at: String,
+    first_name: &'a str,
+    id: &'a str,
+    last_name: &'a str,
+    /// usher keeps no phone numbers; Atlas sends `null` for a user without one.
+    mobile_number: Option<&'a str>,
+    org_membership_status: &'static str,
+    roles: R,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    team_ids: Option<&'a [String]>,
+    username: &'a str,
+}
+
+/// `Org…`/`GroupPendingUserResponse` (also expired and declined invitations).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct PendingUser<'a, R> {
+    id: &'a str,
+    invitation_created_at: String,
+    /// `null` for a declined invitation, which no longer expires.
+    invitation_expires_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    inviter_username: Option<&'a str>,
+    org_membership_status: &'static str,
+    roles: R,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    team_ids: Option<&'a [String]>,
+    username: &'a str,
+}
+
+/// `OrgUserRolesResponse`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct OrgRoles<'a> {
+    group_role_assignments: Vec<GroupRoleNames<'a>>,
+    org_roles: Vec<&'static str>,
+}
+
+/// `GroupRoleAssignment`: one per project.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct GroupRoleNames<'a> {
+    group_id: &'a str,
+    group_roles: Vec<&'static str>,
+}
+
+/// `CloudAppUser` (2023-01-01: active users only).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct AppUser<'a> {
+    created_at: String,
+    email_address: &'a str,
+    first_name: &'a str,
+    id: &'a str,
+    last_name: &'a str,
+    mobile_number: Option<&'a str>,
+    roles: Vec<AppRole<'a>>,
+    team_ids: &'a [String],
+    username: &'a str,
+}
+
+/// `CloudAccessRoleAssignment`: a role in the organization (`orgId`) or a project (`groupId`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct AppRole<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    org_id: Option<&'a str>,
+    role_name: &'static str,
+}
+
+impl<'a> AppRole<'a> {
+    pub(super) fn in_group(group_id: &'a str, role_name: &'static str) -> AppRole<'a> {
+        AppRole {
+            group_id: Some(group_id),
+            org_id: None,
+            role_name,
+        }
     }
-    v
+}
+
+impl<'a, R> UserView<'a, R> {
+    pub(super) fn active(m: &'a MemberRow, roles: R, team_ids: Option<&'a [String]>) -> Self {
+        let (first_name, last_name) = split_name(&m.name);
+        UserView::Active(ActiveUser {
+            created_at: seconds(&m.created_at),
+            first_name,
+            id: &m.user_id,
+            last_name,
+            mobile_number: None,
+            org_membership_status: "ACTIVE",
+            roles,
+            team_ids,
+            username: &m.email,
+        })
+    }
+
+    pub(super) fn pending(
+        d: &'a InvitationDetail,
+        status: &'static str,
+        roles: R,
+        team_ids: Option<&'a [String]>,
+    ) -> Self {
+        let i = &d.invitation;
+        UserView::Pending(PendingUser {
+            id: &i.id,
+            invitation_created_at: seconds(&i.created_at),
+            invitation_expires_at: (status != "INVITATION_REJECTED")
+                .then(|| seconds(&i.expires_at)),
+            inviter_username: inviter(d),
+            org_membership_status: status,
+            roles,
+            team_ids,
+            username: &i.email,
+        })
+    }
+
+    /// A `CloudAppUser` with these roles and teams.
+    pub(super) fn app(m: &'a MemberRow, roles: Vec<AppRole<'a>>, team_ids: &'a [String]) -> Self {
+        let (first_name, last_name) = split_name(&m.name);
+        UserView::App(AppUser {
+            created_at: seconds(&m.created_at),
+            email_address: &m.email,
+            first_name,
+            id: &m.user_id,
+            last_name,
+            mobile_number: None,
+            roles,
+            team_ids,
+            username: &m.email,
+        })
+    }
 }
 
 /// usher keeps one name; Atlas has two. The first word is the first name.
@@ -125,32 +248,22 @@ pub(super) fn split_name(name: &str) -> (&str, &str) {
         .map_or((name, ""), |(f, l)| (f, l.trim_start()))
 }
 
-/// `CloudAppUser` (2023-01-01: active users only), with organization and project roles.
-pub(super) fn app_user_view(m: &MemberRow, assigned: &Assignments) -> Value {
-    let (first, last) = split_name(&m.name);
-    let org = org_roles(&m.roles)
-        .into_iter()
-        .map(|r| json!({"orgId": m.org_id, "roleName": r}));
+/// A member as a `CloudAppUser` of the organization: its organization and project roles.
+pub(super) fn app_user_view<'a, R>(m: &'a MemberRow, assigned: &'a Assignments) -> UserView<'a, R> {
+    let org = org_roles(&m.roles).into_iter().map(|r| AppRole {
+        group_id: None,
+        org_id: Some(&m.org_id),
+        role_name: r,
+    });
     let projects = assigned
         .projects_of(&m.user_id)
         .iter()
-        .flat_map(|(p, roles)| {
-            roles
-                .names()
-                .map(move |r| json!({"groupId": p, "roleName": r}))
-        });
-    let roles: Vec<Value> = org.chain(projects).collect();
-    json!({
-        "createdAt": seconds(&m.created_at),
-        "emailAddress": m.email,
-        "firstName": first,
-        "id": m.user_id,
-        "lastName": last,
-        "mobileNumber": null,
-        "roles": roles,
-        "teamIds": assigned.teams_of(&m.user_id),
-        "username": m.email,
-    })
+        .flat_map(|(p, roles)| roles.names().map(move |r| AppRole::in_group(p, r)));
+    UserView::app(
+        m,
+        org.chain(projects).collect(),
+        assigned.teams_of(&m.user_id),
+    )
 }
 
 /// The organization's people ([`crate::core::Core::org_people`]) as Atlas users, with what
@@ -293,7 +406,7 @@ pub async fn list(
                 .is_none_or(|n| *n == email::normalize(u.username()))
         })
         .collect();
-    let all: Vec<Value> = matching
+    let all: Vec<_> = matching
         .iter()
         .map(|u| match u {
             OrgUser::Active(m) if legacy => app_user_view(m, &assigned),
@@ -301,7 +414,7 @@ pub async fn list(
         })
         .collect();
     let base = &app.core.settings.links.api_base;
-    Ok(atlas.reply_page(v, base, &q.paging, all))
+    Ok(atlas.reply_sorted_page(v, base, &q.paging, all))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -373,7 +486,7 @@ pub async fn create(
     let grants = parts.applied_to(Grants::default());
     let sent = super::invites::invite(&app, &atlas, &org_id, &username, roles, &grants).await?;
     let (user, assigned) = find_user(&app, &atlas, &org_id, &sent.invitation.id).await?;
-    Ok(atlas.reply(v, StatusCode::CREATED, Some(user.view(&assigned))))
+    Ok(atlas.reply_sorted(v, StatusCode::CREATED, &user.view(&assigned)))
 }
 
 /// The `{userId}` segment: an id, or `{userId}:addRole` / `:removeRole` (same segment).
@@ -396,7 +509,7 @@ pub async fn get_one(
 ) -> Result<Response, AtlasError> {
     let v = atlas.version(CURRENT)?;
     let (user, assigned) = find_user(&app, &atlas, &org_id, plain_id(&segment)?).await?;
-    Ok(atlas.reply(v, StatusCode::OK, Some(user.view(&assigned))))
+    Ok(atlas.reply_sorted(v, StatusCode::OK, &user.view(&assigned)))
 }
 
 /// Changes a user: their organization roles (a member's membership, or a pending invitation's)
@@ -477,7 +590,7 @@ pub async fn update(
         None => (None, checked_grants(None, b.team_ids.as_deref())?),
     };
     let (user, assigned) = change(&app, &atlas, &org_id, &user, roles, parts).await?;
-    Ok(atlas.reply(v, StatusCode::OK, Some(user.view(&assigned))))
+    Ok(atlas.reply_sorted(v, StatusCode::OK, &user.view(&assigned)))
 }
 
 /// `DELETE /orgs/{orgId}/users/{userId}`: removes a member, or cancels a pending invitation
@@ -545,7 +658,7 @@ pub async fn add_or_remove_role(
     // Taking away the last role is refused by the core (a user keeps at least one).
     let none = GrantChange::default();
     let (user, assigned) = change(&app, &atlas, &org_id, &user, Some(next), none).await?;
-    Ok(atlas.reply(v, StatusCode::OK, Some(user.view(&assigned))))
+    Ok(atlas.reply_sorted(v, StatusCode::OK, &user.view(&assigned)))
 }
 
 /// `{id}:addRole` → (id, true); `{id}:removeRole` → (id, false); anything else names no user.
@@ -619,3 +732,81 @@ super::wire::described_verb!(
     OneRole,
     "OrgUserResponse"
 );
+
+#[cfg(test)]
+mod tests {
+    use super::super::wire::{Paging, assert_in_atlas_order};
+    use super::*;
+
+    const ID: &str = "0123456789abcdef01234567";
+
+    fn roles() -> OrgRoles<'static> {
+        OrgRoles {
+            group_role_assignments: vec![GroupRoleNames {
+                group_id: ID,
+                group_roles: vec!["GROUP_OWNER"],
+            }],
+            org_roles: vec!["ORG_MEMBER"],
+        }
+    }
+
+    /// `reply_sorted` writes a user as its type orders it: every key must already be in
+    /// Atlas' order, optional keys included, and so must the page around them.
+    #[test]
+    fn every_user_view_serializes_its_keys_in_alphabetical_order() {
+        static TEAMS: [String; 0] = [];
+        let active = UserView::Active(ActiveUser {
+            created_at: "2026-01-01T00:00:00Z".into(),
+            first_name: "Ada",
+            id: ID,
+            last_name: "Lovelace",
+            mobile_number: None,
+            org_membership_status: "ACTIVE",
+            roles: roles(),
+            team_ids: Some(&TEAMS),
+            username: "ada@example.com",
+        });
+        let pending = UserView::Pending(PendingUser {
+            id: ID,
+            invitation_created_at: "2026-01-01T00:00:00Z".into(),
+            invitation_expires_at: Some("2026-01-31T00:00:00Z".into()),
+            inviter_username: Some("owner@example.com"),
+            org_membership_status: "PENDING",
+            roles: roles(),
+            team_ids: Some(&TEAMS),
+            username: "new@example.com",
+        });
+        let app: UserView<'_, OrgRoles<'_>> = UserView::App(AppUser {
+            created_at: "2026-01-01T00:00:00Z".into(),
+            email_address: "ada@example.com",
+            first_name: "Ada",
+            id: ID,
+            last_name: "Lovelace",
+            mobile_number: None,
+            roles: vec![
+                AppRole {
+                    group_id: None,
+                    org_id: Some(ID),
+                    role_name: "ORG_OWNER",
+                },
+                AppRole {
+                    group_id: Some(ID),
+                    org_id: Some(ID),
+                    role_name: "GROUP_OWNER",
+                },
+            ],
+            team_ids: &TEAMS,
+            username: "ada@example.com",
+        });
+        assert_eq!(assert_in_atlas_order(&active), 9, "every active key");
+        assert_eq!(assert_in_atlas_order(&pending), 8, "every pending key");
+        assert_eq!(assert_in_atlas_order(&app), 9, "every app-user key");
+        let paging = Paging::from_query(Some("pageNum=2&itemsPerPage=1")).unwrap();
+        let page = paging.page(vec![active, pending, app], "http://x/users");
+        assert_eq!(
+            assert_in_atlas_order(&page),
+            3,
+            "links, results, totalCount"
+        );
+    }
+}

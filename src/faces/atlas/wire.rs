@@ -133,22 +133,20 @@ impl Paging {
     }
 
     /// `{links, results, totalCount}` for this page of `all`; `url` is the list's address.
-    pub fn page(&self, all: Vec<Value>, url: &str) -> Value {
+    pub fn page<T>(&self, all: Vec<T>, url: &str) -> Page<T> {
         let total = all.len();
         let start = (self.page_num - 1).saturating_mul(self.items_per_page);
-        let results: Vec<Value> = all
+        let results: Vec<T> = all
             .into_iter()
             .skip(start)
             .take(self.items_per_page)
             .collect();
-        let link = |page_num: usize, rel: &str| {
-            json!({
-                "href": format!(
-                    "{url}?includeCount={}&pageNum={page_num}&itemsPerPage={}",
-                    self.include_count, self.items_per_page
-                ),
-                "rel": rel,
-            })
+        let link = |page_num: usize, rel: &'static str| Link {
+            href: format!(
+                "{url}?includeCount={}&pageNum={page_num}&itemsPerPage={}",
+                self.include_count, self.items_per_page
+            ),
+            rel,
         };
         let mut links = vec![link(self.page_num, "self")];
         if start + self.items_per_page < total {
@@ -157,12 +155,28 @@ impl Paging {
         if self.page_num > 1 {
             links.push(link(self.page_num - 1, "previous"));
         }
-        let mut body = json!({"links": links, "results": results});
-        if self.include_count {
-            body["totalCount"] = json!(total);
+        Page {
+            links,
+            results,
+            total_count: self.include_count.then_some(total),
         }
-        body
     }
+}
+
+/// A page of a list, fields in Atlas' (alphabetical) order.
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Page<T> {
+    links: Vec<Link>,
+    results: Vec<T>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total_count: Option<usize>,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct Link {
+    href: String,
+    rel: &'static str,
 }
 
 /// The legacy invitation operations: one version, deprecated, sunset on 2027-07-01.
@@ -286,8 +300,25 @@ impl Atlas {
 
     /// A page of a list at this request's own address (under `base`, the public URL).
     pub fn reply_page(&self, v: Version, base: &str, paging: &Paging, all: Vec<Value>) -> Response {
-        let url = format!("{base}/{}", self.path);
-        self.reply(v, StatusCode::OK, Some(paging.page(all, &url)))
+        let mut page = paging.page(all, &self.list_url(base));
+        page.results.iter_mut().for_each(sort_keys);
+        self.reply_sorted(v, StatusCode::OK, &page)
+    }
+
+    /// [`Atlas::reply_page`] for items whose type serializes its keys in Atlas' order (see
+    /// [`Atlas::reply_sorted`]).
+    pub fn reply_sorted_page<T: serde::Serialize>(
+        &self,
+        v: Version,
+        base: &str,
+        paging: &Paging,
+        all: Vec<T>,
+    ) -> Response {
+        self.reply_sorted(v, StatusCode::OK, &paging.page(all, &self.list_url(base)))
+    }
+
+    fn list_url(&self, base: &str) -> String {
+        format!("{base}/{}", self.path)
     }
 
     /// A success: `body` as the resolved version's media type (keys sorted, compact unless
@@ -344,6 +375,20 @@ impl Atlas {
         }
         (status, headers, text.map_or_else(Body::empty, Body::from)).into_response()
     }
+}
+
+/// Fails unless `view` serializes its keys in Atlas' (alphabetical) order at every depth, as
+/// [`Atlas::reply_sorted`] needs; gives back the object's key count.
+#[cfg(test)]
+pub fn assert_in_atlas_order(view: &impl serde::Serialize) -> usize {
+    let written = serde_json::to_value(view).unwrap();
+    let mut sorted = written.clone();
+    sort_keys(&mut sorted);
+    assert_eq!(
+        serde_json::to_string(&written).unwrap(),
+        serde_json::to_string(&sorted).unwrap()
+    );
+    written.as_object().map_or(0, serde_json::Map::len)
 }
 
 /// Object keys in alphabetical order, at every depth (what Atlas sends). In place: a page of
