@@ -16,7 +16,7 @@ use super::{
 use crate::store::{
     self, WriteTx,
     deferred::Deferred,
-    invitations::{InvitationDetail, ListFilter, NewInvitation},
+    invitations::{InvitationDetail, Invitee, ListFilter, NewInvitation},
     rows::InvitationRow,
 };
 
@@ -68,7 +68,7 @@ pub enum InviteeState {
 #[derive(Debug, Clone)]
 pub struct People {
     pub members: Vec<crate::store::rows::MemberRow>,
-    pub invitees: Vec<(InvitationDetail, InviteeState)>,
+    pub invitees: Vec<(Invitee, InviteeState)>,
 }
 
 /// What an invitation grants beyond the organization, on acceptance.
@@ -846,22 +846,16 @@ impl Core {
         org_id: &str,
         members: Vec<crate::store::rows::MemberRow>,
     ) -> CoreResult<People> {
-        let invitations = store::invitations::all_details_of_org(&self.db, org_id).await?;
+        let invitees = store::invitations::invitees_of_org(&self.db, org_id).await?;
         let member_emails: std::collections::HashSet<String> = members
             .iter()
             .map(|m| super::email::normalize(&m.email))
             .collect();
-        // Oldest first, so the last one seen for an address is its newest.
-        let mut newest: std::collections::HashMap<String, InvitationDetail> =
-            std::collections::HashMap::new();
-        for d in invitations {
-            newest.insert(super::email::normalize(&d.invitation.email), d);
-        }
         let now = self.now_ts();
-        let mut invitees: Vec<(InvitationDetail, InviteeState)> = newest
+        let mut invitees: Vec<(Invitee, InviteeState)> = invitees
             .into_iter()
-            .filter(|(e, _)| !member_emails.contains(e))
-            .filter_map(|(_, d)| {
+            .filter(|d| !member_emails.contains(&super::email::normalize(&d.invitation.email)))
+            .filter_map(|d| {
                 let state = match effective_state(&d.invitation, &now) {
                     "PENDING" => InviteeState::Pending,
                     "EXPIRED" => InviteeState::Expired,

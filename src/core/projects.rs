@@ -17,7 +17,8 @@ use super::invitations::{
 };
 use super::roles::{Permission, ProjectRoles, Role, Roles, project_permission};
 use super::{Access, Actor, Conflict, Core, CoreError, CoreResult, user_status};
-use crate::store::{self, invitations::InvitationDetail, projects::ProjectRow, rows::MemberRow};
+use crate::store::invitations::{InvitationDetail, Invitee};
+use crate::store::{self, projects::ProjectRow, rows::MemberRow};
 
 /// The caller's standing in one project.
 #[derive(Debug, Clone)]
@@ -53,7 +54,7 @@ impl ProjectAccess {
 #[derive(Debug, Clone)]
 pub struct ProjectPeople {
     pub members: Vec<MemberRow>,
-    pub invitees: Vec<(InvitationDetail, InviteeState, ProjectRoles)>,
+    pub invitees: Vec<(Invitee, InviteeState, ProjectRoles)>,
 }
 
 /// Who is in which project and team of an organization, and what its invitations will grant:

@@ -436,18 +436,43 @@ async fn pending_of_org<T: FromJsonColumns>(
     json_list(db, query, invitation).await
 }
 
-/// Every organization invitation (not project ones) of an organization, whatever its state,
-/// oldest first (the first 10,000).
-pub async fn all_details_of_org(
-    db: &super::Db,
-    org_id: &str,
-) -> Result<Vec<InvitationDetail>, sqlx::Error> {
-    let select = detail_select(
-        "WHERE i.org_id = $1 AND i.project_id IS NULL ORDER BY i.created_at, i.id LIMIT 10000",
+/// An invitation as the users lists show it: the row and who sent it.
+#[derive(Debug, Clone)]
+pub struct Invitee {
+    pub invitation: InvitationRow,
+    pub inviter_email: Option<String>,
+}
+
+/// In the order of [`invitees_of_org`]'s columns.
+impl FromJsonColumns for Invitee {
+    fn take<'de, A: SeqAccess<'de>>(c: &mut A) -> Result<Self, A::Error> {
+        Ok(Invitee {
+            invitation: InvitationRow::take(c)?,
+            inviter_email: column(c)?,
+        })
+    }
+}
+
+/// The newest organization invitation (not project ones) of every address invited into an
+/// organization, where that one is still pending, has expired or was declined; oldest first
+/// (the first 10,000). Accepted and cancelled ones end the address' invitee history, and older
+/// invitations of an address are never shown, so neither is read: an organization's users list
+/// costs what its current invitees cost, not what its history does.
+pub async fn invitees_of_org(db: &super::Db, org_id: &str) -> Result<Vec<Invitee>, sqlx::Error> {
+    let columns = concat!(invitation_columns!(), ", inviter_email");
+    let select = format!(
+        "SELECT {columns} FROM (SELECT i.*, u.email AS inviter_email FROM invitations i \
+         LEFT JOIN users u ON u.id = i.inviter_id \
+         WHERE i.org_id = $1 AND i.project_id IS NULL \
+         AND i.state IN ('PENDING', 'EXPIRED', 'REJECTED') \
+         AND NOT EXISTS (SELECT 1 FROM invitations n WHERE n.email_normalized = i.email_normalized \
+           AND n.org_id = i.org_id AND n.project_id IS NULL \
+           AND (n.created_at > i.created_at OR (n.created_at = i.created_at AND n.id > i.id))) \
+         ORDER BY i.created_at, i.id LIMIT 10000) AS x"
     );
-    let sql = db.json_array_sql(&select, detail_names());
+    let sql = db.json_array_sql(&select, columns.split(", "));
     let query = sqlx::query_scalar(AssertSqlSafe(sql)).bind(org_id);
-    detail_list(db, query).await
+    json_list(db, query, |d: &Invitee| &d.invitation).await
 }
 
 /// Pending, unexpired project invitations of a project, optionally of one e-mail, oldest first

@@ -150,6 +150,50 @@ async fn members_and_pending_invitees_share_one_paginated_list() {
 }
 
 #[tokio::test]
+async fn only_the_newest_invitation_of_an_address_is_listed_and_cancelled_ones_are_not() {
+    let app = TestApp::spawn().await;
+    let atlas = current(&app);
+    let expired = invite(&app, "lapsed@example.com", &["ORG_MEMBER"]).await;
+    app.advance_clock(time::Duration::days(31));
+    let renewed = invite(&app, "lapsed@example.com", &["ORG_MEMBER"]).await;
+    assert_ne!(
+        renewed["id"], expired["id"],
+        "an expired invitation is replaced"
+    );
+    for _ in 0..3 {
+        let old = invite(&app, "again@example.com", &["ORG_MEMBER"]).await;
+        let gone = atlas
+            .call(
+                Method::DELETE,
+                &format!("{}/{}", users(&app), old["id"].as_str().unwrap()),
+                None,
+            )
+            .await;
+        assert_eq!(gone.status, 204, "{}", gone.text);
+    }
+    let newest = invite(&app, "again@example.com", &["ORG_READ_ONLY"]).await;
+    let cancelled = invite(&app, "cancelled@example.com", &["ORG_MEMBER"]).await;
+    let id = cancelled["id"].as_str().unwrap();
+    let gone = atlas
+        .call(Method::DELETE, &format!("{}/{id}", users(&app)), None)
+        .await;
+    assert_eq!(gone.status, 204, "{}", gone.text);
+
+    let every = "orgMembershipStatuses=PENDING&orgMembershipStatuses=ACTIVE\
+        &orgMembershipStatuses=INVITATION_EXPIRED&orgMembershipStatuses=INVITATION_REJECTED";
+    let body = atlas.get(&format!("{}?{every}", users(&app))).await.json();
+    assert_eq!(body["totalCount"], 3, "the owner and two invitees: {body}");
+    assert_eq!(
+        body["results"][1], renewed,
+        "not the expired one it replaced"
+    );
+    assert_eq!(
+        body["results"][2], newest,
+        "not the cancelled ones before it"
+    );
+}
+
+#[tokio::test]
 async fn a_pending_user_is_its_invitation_in_every_api() {
     let app = TestApp::spawn().await;
     let atlas = current(&app);

@@ -31,7 +31,7 @@ fn view(d: &InvitationDetail, group_name: &str, roles: &ProjectRoles) -> Value {
         "roles": roles.names().collect::<Vec<_>>(),
         "username": i.email,
     });
-    if let Some(inviter) = inviter(d) {
+    if let Some(inviter) = inviter(d.inviter_email.as_deref(), &d.invitation) {
         v["inviterUsername"] = json!(inviter);
     }
     v

@@ -22,7 +22,7 @@ use crate::core::projects::ProjectUser;
 use crate::core::roles::ProjectRoles;
 use crate::core::{CoreError, email};
 use crate::faces::AppState;
-use crate::store::invitations::InvitationDetail;
+use crate::store::invitations::Invitee;
 use crate::store::rows::MemberRow;
 
 const LIST: &[Version] = &[V2023_DEPRECATED, V2025];
@@ -32,7 +32,7 @@ const PUT_ROLES: &[Version] = &[V2023_DEPRECATED];
 
 enum GroupUser {
     Active(MemberRow),
-    Invited(Box<InvitationDetail>, &'static str, ProjectRoles),
+    Invited(Box<Invitee>, &'static str, ProjectRoles),
 }
 
 impl GroupUser {

@@ -14,6 +14,7 @@ use crate::core::roles::{Role, Roles};
 use crate::core::{CoreError, ids};
 use crate::faces::AppState;
 use crate::store::invitations::{InvitationDetail, ListFilter};
+use crate::store::rows::InvitationRow;
 
 /// Atlas' organization role names; a role Atlas has no name for is shown as ORG_MEMBER
 /// (docs/roles.md).
@@ -92,7 +93,7 @@ fn view(d: &InvitationDetail, grants: &Grants) -> Invite {
             })
             .collect(),
         id: i.id.clone(),
-        inviter_username: inviter(d).map(str::to_owned),
+        inviter_username: inviter(d.inviter_email.as_deref(), &d.invitation).map(str::to_owned),
         org_id: i.org_id.clone(),
         org_name: d.org_name.clone(),
         roles: org_roles(&i.roles),
@@ -103,10 +104,8 @@ fn view(d: &InvitationDetail, grants: &Grants) -> Invite {
 
 /// Who sent an invitation, as Atlas names them: the person's e-mail, or the public key of the
 /// organization API key (the client id of the service account) that sent it.
-pub fn inviter(d: &InvitationDetail) -> Option<&str> {
-    d.inviter_email
-        .as_deref()
-        .or(d.invitation.inviter_key_id.as_deref())
+pub fn inviter<'a>(email: Option<&'a str>, invitation: &'a InvitationRow) -> Option<&'a str> {
+    email.or(invitation.inviter_key_id.as_deref())
 }
 
 async fn view_of(app: &AppState, d: &InvitationDetail) -> Result<Invite, AtlasError> {

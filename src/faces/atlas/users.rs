@@ -26,7 +26,7 @@ use crate::core::projects::Assignments;
 use crate::core::roles::Roles;
 use crate::core::{CoreError, email, ids};
 use crate::faces::AppState;
-use crate::store::invitations::InvitationDetail;
+use crate::store::invitations::Invitee;
 use crate::store::rows::MemberRow;
 
 const LIST: &[Version] = &[V2023_DEPRECATED, V2025];
@@ -37,7 +37,7 @@ const PUT_ROLES: &[Version] = &[V2023_DEPRECATED];
 /// One organization user: a member, or the newest invitation of an address that is not one.
 pub(super) enum OrgUser {
     Active(MemberRow),
-    Invited(Box<InvitationDetail>, &'static str),
+    Invited(Box<Invitee>, &'static str),
 }
 
 impl OrgUser {
@@ -205,7 +205,7 @@ impl<'a, R> UserView<'a, R> {
     }
 
     pub(super) fn pending(
-        d: &'a InvitationDetail,
+        d: &'a Invitee,
         status: &'static str,
         roles: R,
         team_ids: Option<&'a [String]>,
@@ -216,7 +216,7 @@ impl<'a, R> UserView<'a, R> {
             invitation_created_at: seconds(&i.created_at),
             invitation_expires_at: (status != "INVITATION_REJECTED")
                 .then(|| seconds(&i.expires_at)),
-            inviter_username: inviter(d),
+            inviter_username: inviter(d.inviter_email.as_deref(), i),
             org_membership_status: status,
             roles,
             team_ids,
