@@ -1905,6 +1905,22 @@ fn targets(phases: &[PhaseResult], mem: &Memory) -> Vec<(String, String, bool)> 
             p99.is_some_and(|v| v <= 20.0),
         ));
     }
+    // The 20 ms names the list; the other Atlas paths are held to it too, so that what
+    // they miss is on record.
+    for (prefix, what) in [
+        ("r.", "Atlas users page"),
+        ("s.", "Atlas create"),
+        ("t.", "Atlas delete"),
+    ] {
+        if let Some(p) = phase(phases, prefix) {
+            let p99 = p.pct_ms(99.0);
+            t.push((
+                format!("{what} p99 <= 20 ms"),
+                format!("{} ms", fmt_opt(p99, 2)),
+                p99.is_some_and(|v| v <= 20.0),
+            ));
+        }
+    }
     if let Some(p) = phase(phases, "p.") {
         let rps = p.rps();
         t.push((
