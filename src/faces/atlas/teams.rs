@@ -261,7 +261,7 @@ pub async fn list_users(
         .map(str::to_owned);
     let (users, assigned) = team_users(&app, &atlas, &org_id, &team_id).await?;
     let legacy = v.date == V2023_DEPRECATED.date;
-    let all = users
+    let all: Vec<_> = users
         .iter()
         .filter(|u| {
             if legacy {
@@ -449,7 +449,7 @@ async fn put_teams(
             }
             other => group_error(group_id)(other),
         })?;
-    let all = rows.iter().map(|r| role_view(r, base(app))).collect();
+    let all: Vec<_> = rows.iter().map(|r| role_view(r, base(app))).collect();
     let url = format!("{}/api/atlas/v2/groups/{group_id}/teams", base(app));
     let page = Paging::from_query(None)?.page(all, &url);
     Ok(serde_json::to_value(page).expect("views serialize"))

@@ -406,13 +406,10 @@ pub async fn list(
                 .is_none_or(|n| *n == email::normalize(u.username()))
         })
         .collect();
-    let all: Vec<_> = matching
-        .iter()
-        .map(|u| match u {
-            OrgUser::Active(m) if legacy => app_user_view(m, &assigned),
-            u => u.view(&assigned),
-        })
-        .collect();
+    let all = matching.iter().map(|u| match u {
+        OrgUser::Active(m) if legacy => app_user_view(m, &assigned),
+        u => u.view(&assigned),
+    });
     let base = &app.core.settings.links.api_base;
     Ok(atlas.reply_sorted_page(v, base, &q.paging, all))
 }

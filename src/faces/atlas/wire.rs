@@ -133,14 +133,16 @@ impl Paging {
     }
 
     /// `{links, results, totalCount}` for this page of `all`; `url` is the list's address.
-    pub fn page<T>(&self, all: Vec<T>, url: &str) -> Page<T> {
+    /// Only the page's items are taken from `all`: a lazy iterator builds no view of the rest.
+    pub fn page<T>(
+        &self,
+        all: impl IntoIterator<Item = T, IntoIter: ExactSizeIterator>,
+        url: &str,
+    ) -> Page<T> {
+        let all = all.into_iter();
         let total = all.len();
         let start = (self.page_num - 1).saturating_mul(self.items_per_page);
-        let results: Vec<T> = all
-            .into_iter()
-            .skip(start)
-            .take(self.items_per_page)
-            .collect();
+        let results: Vec<T> = all.skip(start).take(self.items_per_page).collect();
         let link = |page_num: usize, rel: &'static str| Link {
             href: format!(
                 "{url}?includeCount={}&pageNum={page_num}&itemsPerPage={}",
@@ -312,7 +314,7 @@ impl Atlas {
         v: Version,
         base: &str,
         paging: &Paging,
-        all: Vec<T>,
+        all: impl IntoIterator<Item = T, IntoIter: ExactSizeIterator>,
     ) -> Response {
         self.reply_sorted(v, StatusCode::OK, &paging.page(all, &self.list_url(base)))
     }
