@@ -170,6 +170,9 @@ pub(super) struct NewInvite<'a> {
 #[derive(Debug, Clone)]
 pub struct Sent {
     pub invitation: InvitationRow,
+    /// The organization's name as the sender saw it: what an answer shows beside the
+    /// invitation, without reading it back.
+    pub org_name: String,
 }
 
 pub(super) fn ended_from_state(state: &str) -> Option<Ended> {
@@ -395,7 +398,10 @@ impl Core {
             Err(e) => return Err(e.into()),
         }
         self.outbox_wakeup.notify_one();
-        Ok(Sent { invitation: row })
+        Ok(Sent {
+            invitation: row,
+            org_name: access.org_name.clone(),
+        })
     }
 
     /// Every project and team `grants` names must be the organization's.

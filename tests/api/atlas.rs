@@ -338,6 +338,11 @@ async fn list_get_update_and_delete_as_atlas_answers_them() {
     let atlas = Atlas::owner(&app);
     let a = create(&app, "a@example.com", &["ORG_MEMBER"]).await;
     create(&app, "b@example.com", &["ORG_READ_ONLY"]).await;
+    let read = atlas
+        .get(&format!("{}/{}", invites(&app), a["id"].as_str().unwrap()))
+        .await
+        .json();
+    assert_eq!(read, a, "the create answers what a read gives");
     let list = atlas.get(&invites(&app)).await.json();
     assert_eq!(list.as_array().unwrap().len(), 2, "a bare array: {list}");
     let only_a = atlas

@@ -78,7 +78,20 @@ pub struct GroupRole {
 }
 
 fn view(d: &InvitationDetail, grants: &Grants) -> Invite {
-    let i = &d.invitation;
+    view_parts(
+        &d.invitation,
+        &d.org_name,
+        d.inviter_email.as_deref(),
+        grants,
+    )
+}
+
+fn view_parts(
+    i: &InvitationRow,
+    org_name: &str,
+    inviter_email: Option<&str>,
+    grants: &Grants,
+) -> Invite {
     Invite {
         created_at: seconds(&i.created_at),
         expires_at: seconds(&i.expires_at),
@@ -93,9 +106,9 @@ fn view(d: &InvitationDetail, grants: &Grants) -> Invite {
             })
             .collect(),
         id: i.id.clone(),
-        inviter_username: inviter(d.inviter_email.as_deref(), &d.invitation).map(str::to_owned),
+        inviter_username: inviter(inviter_email, i).map(str::to_owned),
         org_id: i.org_id.clone(),
-        org_name: d.org_name.clone(),
+        org_name: org_name.to_owned(),
         roles: org_roles(&i.roles),
         team_ids: grants.teams.clone(),
         username: i.email.clone(),
@@ -282,11 +295,10 @@ pub async fn create(
     let roles = roles.ok_or_else(|| AtlasError::missing_attribute("roles"))?;
     let grants = parts.applied_to(Grants::default());
     let sent = invite(&app, &atlas, &org_id, &username, roles, &grants).await?;
-    let d = app
-        .core
-        .org_invitation(&atlas.actor, &org_id, &sent.invitation.id)
-        .await?;
-    Ok(atlas.reply_sorted(v, StatusCode::OK, &view(&d, &grants)))
+    // Answered from what was written, not read back: the inviter is the caller.
+    let inviter_email = atlas.actor.user.as_ref().map(|u| u.email.as_str());
+    let body = view_parts(&sent.invitation, &sent.org_name, inviter_email, &grants);
+    Ok(atlas.reply_sorted(v, StatusCode::OK, &body))
 }
 
 /// Invites `username` into `org_id`, in this dialect's words when it fails.
