@@ -15,7 +15,7 @@ use super::{
 };
 use crate::store::{
     self, WriteTx,
-    deferred::Deferred,
+    deferred::{Deferred, rows_as},
     invitations::{InvitationDetail, Invitee, ListFilter, NewInvitation},
     rows::InvitationRow,
 };
@@ -1097,25 +1097,34 @@ impl Core {
         to: &str,
         action: &str,
     ) -> CoreResult<InvitationRow> {
-        let mut tx = self.db.begin_keeping_actors().await?;
-        let Some(ended) =
-            store::invitations::transition(&mut *tx, &row.id, to, None, &self.now_ts()).await?
-        else {
+        let label = actor.map(Actor::audit_label);
+        let event = AuditEvent {
+            actor: label.as_deref(),
+            org_id: Some(&row.org_id),
+            action,
+            target: ("invitation", &row.id),
+            details: json!({}),
+        };
+        // As for a create: one batch, its webhook endpoints read before it.
+        let subscribed = self.subscriptions(self.db.read(), &row.org_id).await?;
+        let mut statements = vec![store::invitations::transition_statement(
+            &row.id,
+            to,
+            None,
+            &self.now_ts(),
+        )];
+        let queued = self.audit_statements(event, None, &subscribed, &mut statements)?;
+        let rows = self.db.write_batch_if_found(statements.into()).await?;
+        let Some(ended) = rows_as::<InvitationRow>(rows)?.into_iter().next() else {
+            // Not pending (any more): say why, recording the expiry of an overdue one.
+            let mut tx = self.db.begin_keeping_actors().await?;
             let why = self.why_not_pending(&mut tx, &row.id).await?;
             tx.commit().await?;
             return Err(why);
         };
-        let label = actor.map(Actor::audit_label);
-        self.audit(
-            &mut tx,
-            label.as_deref(),
-            Some(&row.org_id),
-            action,
-            ("invitation", &row.id),
-            json!({}),
-        )
-        .await?;
-        tx.commit().await?;
+        if queued {
+            self.outbox_wakeup.notify_one();
+        }
         Ok(ended)
     }
 }

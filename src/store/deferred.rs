@@ -7,8 +7,44 @@
 //! all the statements of the query; each deferred statement is written with its own `$1…`, so
 //! joining them renumbers its placeholders past those of the statements before it.
 
+use serde::Deserialize;
 use sqlx::any::{AnyArguments, AnyRow};
-use sqlx::{AnyConnection, AssertSqlSafe, Executor};
+use sqlx::{AnyConnection, AssertSqlSafe, Executor, Row, ValueRef};
+
+use super::json_rows::{FromJsonColumns, JsonRows};
+
+/// A row a batch returned ([`super::Db::write_batch_keeping_actors`]): a JSON array of its
+/// columns in order, each null, a number or text; read with [`rows_as`]. (The SQLite writer
+/// runs batches on a connection of its own, not sqlx's, so its rows are not sqlx's either.)
+pub type WrittenRow = serde_json::Value;
+
+/// `rows` as `T`s (see [`FromJsonColumns`]).
+pub fn rows_as<T: FromJsonColumns>(rows: Vec<WrittenRow>) -> Result<Vec<T>, sqlx::Error> {
+    JsonRows::<T>::deserialize(WrittenRow::Array(rows))
+        .map(|rows| rows.0)
+        .map_err(|e| sqlx::Error::Decode(e.into()))
+}
+
+/// sqlx's rows as [`WrittenRow`]s: usher's statements return integers and text.
+pub(super) fn written(rows: Vec<AnyRow>) -> Result<Vec<WrittenRow>, sqlx::Error> {
+    rows.iter()
+        .map(|row| {
+            let columns = (0..row.len())
+                .map(|i| {
+                    let raw = row.try_get_raw(i)?;
+                    Ok(if raw.is_null() {
+                        WrittenRow::Null
+                    } else if raw.type_info().kind().is_integer() {
+                        WrittenRow::from(row.try_get::<i64, _>(i)?)
+                    } else {
+                        WrittenRow::from(row.try_get::<String, _>(i)?)
+                    })
+                })
+                .collect::<Result<Vec<_>, sqlx::Error>>()?;
+            Ok(WrittenRow::Array(columns))
+        })
+        .collect()
+}
 
 /// A value bound to a deferred statement (what usher's statements bind: text and integers).
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +91,11 @@ impl Deferred {
         self
     }
 
+    /// The SQL and the values, in the order of their placeholders' numbers.
+    pub fn into_parts(self) -> (String, Vec<Param>) {
+        (self.sql, self.params)
+    }
+
     /// Runs this statement now and returns its rows.
     pub async fn fetch_all(self, conn: &mut AnyConnection) -> Result<Vec<AnyRow>, sqlx::Error> {
         Batch::from(vec![self]).fetch_all(conn).await
@@ -83,6 +124,15 @@ impl Batch {
 
     pub fn into_statements(self) -> Vec<Deferred> {
         self.0
+    }
+
+    /// The first statement and the batch of the others (`None` for an empty batch).
+    pub fn split_first(mut self) -> Option<(Deferred, Batch)> {
+        if self.0.is_empty() {
+            return None;
+        }
+        let first = self.0.remove(0);
+        Some((first, self))
     }
 
     pub fn is_empty(&self) -> bool {

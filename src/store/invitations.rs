@@ -175,18 +175,30 @@ pub async fn transition<'e, E: Executor<'e, Database = Any>>(
     accepted_by: Option<&str>,
     now: &str,
 ) -> Result<Option<InvitationRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
-        "UPDATE invitations SET state = $2, accepted_by = $3, updated_at = $4 \
-         WHERE id = $1 AND state = 'PENDING' AND expires_at > $4 RETURNING ",
-        invitation_columns!()
-    ))
-    .bind(id)
-    .bind(to)
-    .bind(accepted_by)
-    .bind(now)
-    .fetch_optional(db)
-    .await
+    sqlx::query_as(TRANSITION)
+        .bind(id)
+        .bind(to)
+        .bind(accepted_by)
+        .bind(now)
+        .fetch_optional(db)
+        .await
 }
+
+/// [`transition`] as a statement of a batch (see [`super::Db::write_batch_if_found`]): it
+/// returns the row when it moved it.
+pub fn transition_statement(id: &str, to: &str, accepted_by: Option<&str>, now: &str) -> Deferred {
+    Deferred::new(TRANSITION)
+        .bind(id)
+        .bind(to)
+        .bind(accepted_by)
+        .bind(now)
+}
+
+const TRANSITION: &str = concat!(
+    "UPDATE invitations SET state = $2, accepted_by = $3, updated_at = $4 \
+     WHERE id = $1 AND state = 'PENDING' AND expires_at > $4 RETURNING ",
+    invitation_columns!()
+);
 
 /// An invitation joined with its organization and its inviter: everything the expanded views
 /// show, in one query. Lists arrive as one JSON array built by the database (see

@@ -13,6 +13,7 @@ pub mod access_lists;
 pub mod audit;
 pub mod credentials;
 pub mod deferred;
+mod group_commit;
 pub mod guards;
 pub mod invitations;
 pub mod json_rows;
@@ -33,12 +34,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use sqlx::any::{AnyPoolOptions, AnyRow, install_default_drivers};
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-use deferred::{Batch, Deferred};
+use deferred::{Batch, Deferred, WrittenRow, written};
+use group_commit::GroupCommit;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -123,13 +125,21 @@ impl Db {
         let backend: Backend = opts.url.parse()?;
         match backend {
             Backend::Sqlite => {
-                let writer = Writer::Owned(OwnedWriter {
+                let conn = OwnedWriter {
                     state: Arc::new(Mutex::new(WriterState {
                         conn: Some(sqlite_writer(opts).await?),
                         in_transaction: false,
                     })),
                     acquire_timeout: opts.connect_timeout,
-                });
+                };
+                let batches = GroupCommit::start(
+                    conn.clone(),
+                    group_commit::Settings {
+                        url: &sqlite_url(opts),
+                        pragmas: &sqlite_pragmas(opts.statement_timeout),
+                    },
+                )?;
+                let writer = Writer::Owned { conn, batches };
                 let reader = sqlite_pool(opts, opts.max_connections.max(1)).await?;
                 let checkpointer = Arc::new(Mutex::new(Some(sqlite_writer(opts).await?)));
                 Ok(Db {
@@ -232,8 +242,20 @@ impl Db {
     pub async fn write_batch_keeping_actors(
         &self,
         statements: Batch,
-    ) -> Result<Vec<AnyRow>, sqlx::Error> {
-        self.writer.write_batch(statements).await
+    ) -> Result<Vec<WrittenRow>, sqlx::Error> {
+        self.writer.write_batch(statements, Proceed::Always).await
+    }
+
+    /// [`Db::write_batch_keeping_actors`] for a batch whose first statement finds what the rest
+    /// is about (an `UPDATE … RETURNING` of a row in the state it expects): if that returns no
+    /// rows, nothing is written and no rows are returned.
+    pub async fn write_batch_if_found(
+        &self,
+        statements: Batch,
+    ) -> Result<Vec<WrittenRow>, sqlx::Error> {
+        self.writer
+            .write_batch(statements, Proceed::IfFirstReturnsRows)
+            .await
     }
 
     /// The write generation (see [`WriteTx`]). Equal values at two moments mean that this process
@@ -313,7 +335,11 @@ impl Db {
 /// Where writes go: SQLite's one writer connection, or a PostgreSQL pool.
 #[derive(Clone, Debug)]
 enum Writer {
-    Owned(OwnedWriter),
+    /// The connection, and the thread that runs batches on it ([`group_commit`]).
+    Owned {
+        conn: OwnedWriter,
+        batches: GroupCommit,
+    },
     Pool(AnyPool),
 }
 
@@ -332,34 +358,45 @@ struct WriterState {
     in_transaction: bool,
 }
 
+impl OwnedWriter {
+    /// Waits its turn for the connection (at most the acquire timeout, as a pool's acquire
+    /// does), and rolls back what an earlier holder left open.
+    async fn acquire(&self) -> Result<Held, sqlx::Error> {
+        let lock = self.state.clone().lock_owned();
+        let mut guard = tokio::time::timeout(self.acquire_timeout, lock)
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)?;
+        let state = &mut *guard;
+        let conn = state.conn.as_mut().ok_or(sqlx::Error::PoolClosed)?;
+        if state.in_transaction {
+            // Fails only if the transaction did end (a commit whose answer was lost).
+            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+            state.in_transaction = false;
+        }
+        Ok(Held(Some(guard)))
+    }
+}
+
+/// How far a batch goes (see [`Db::write_batch_if_found`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Proceed {
+    Always,
+    IfFirstReturnsRows,
+}
+
 impl Writer {
     async fn acquire(&self) -> Result<WriteConn, sqlx::Error> {
         match self {
             Writer::Pool(pool) => Ok(WriteConn::Pooled(pool.acquire().await?)),
-            Writer::Owned(owned) => {
-                let lock = owned.state.clone().lock_owned();
-                let mut guard = tokio::time::timeout(owned.acquire_timeout, lock)
-                    .await
-                    .map_err(|_| sqlx::Error::PoolTimedOut)?;
-                let state = &mut *guard;
-                let conn = state.conn.as_mut().ok_or(sqlx::Error::PoolClosed)?;
-                if state.in_transaction {
-                    // Fails only if the transaction did end (a commit whose answer was lost).
-                    let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-                    state.in_transaction = false;
-                }
-                Ok(WriteConn::Owned(Held(Some(guard))))
-            }
+            Writer::Owned { conn, .. } => Ok(WriteConn::Owned(conn.acquire().await?)),
         }
     }
 
     async fn begin(&self) -> Result<TxConn, sqlx::Error> {
         match self {
             Writer::Pool(pool) => Ok(TxConn::Pooled(pool.begin().await?)),
-            Writer::Owned(_) => {
-                let WriteConn::Owned(mut held) = self.acquire().await? else {
-                    unreachable!("an owned writer hands out its connection")
-                };
+            Writer::Owned { conn, .. } => {
+                let mut held = conn.acquire().await?;
                 sqlx::query("BEGIN").execute(&mut *held).await?;
                 held.state().in_transaction = true;
                 Ok(TxConn::Owned(held))
@@ -367,52 +404,53 @@ impl Writer {
         }
     }
 
-    async fn write_batch(&self, statements: Batch) -> Result<Vec<AnyRow>, sqlx::Error> {
+    async fn write_batch(
+        &self,
+        statements: Batch,
+        proceed: Proceed,
+    ) -> Result<Vec<WrittenRow>, sqlx::Error> {
         match self {
             Writer::Pool(pool) => {
-                // PostgreSQL prepares one statement per query.
-                let statements = match statements.into_one_statement() {
-                    Ok(one) => return one.fetch_all(&mut *pool.acquire().await?).await,
-                    Err(statements) => statements,
+                let (first, rest) = match proceed {
+                    Proceed::Always => (None, statements),
+                    Proceed::IfFirstReturnsRows => match statements.split_first() {
+                        Some((first, rest)) => (Some(first), rest),
+                        None => return Ok(Vec::new()),
+                    },
                 };
+                // PostgreSQL prepares one statement per query; one statement is atomic alone.
+                let mut rest = match rest.into_one_statement() {
+                    Ok(one) => vec![one],
+                    Err(statements) => statements.into_statements(),
+                };
+                if first.is_none() && rest.len() == 1 {
+                    let one = rest.remove(0);
+                    return written(one.fetch_all(&mut *pool.acquire().await?).await?);
+                }
                 let mut tx = pool.begin().await?;
                 let mut rows = Vec::new();
-                for statement in statements.into_statements() {
+                if let Some(first) = first {
+                    rows = first.fetch_all(&mut tx).await?;
+                    if rows.is_empty() {
+                        tx.rollback().await?;
+                        return Ok(Vec::new());
+                    }
+                }
+                for statement in rest {
                     rows.extend(statement.fetch_all(&mut tx).await?);
                 }
                 tx.commit().await?;
-                Ok(rows)
+                written(rows)
             }
-            Writer::Owned(_) => {
-                let WriteConn::Owned(mut held) = self.acquire().await? else {
-                    unreachable!("an owned writer hands out its connection")
-                };
-                // Counted open before it is: if a statement fails after `BEGIN`, the rollback
-                // below (or, if this future is dropped, `held`'s) undoes what ran.
-                held.state().in_transaction = true;
-                let mut batch = Batch::from(vec![Deferred::new("BEGIN")]);
-                batch.extend(statements.into_statements());
-                batch.push(Deferred::new("COMMIT"));
-                match batch.fetch_all(&mut held).await {
-                    Ok(rows) => {
-                        held.state().in_transaction = false;
-                        Ok(rows)
-                    }
-                    Err(e) => {
-                        // Its own failure leaves the transaction counted open for the next holder.
-                        let _ = held.end(Batch::default(), "ROLLBACK").await;
-                        Err(e)
-                    }
-                }
-            }
+            Writer::Owned { batches, .. } => batches.write(statements, proceed).await,
         }
     }
 
     async fn close(&self) {
         match self {
             Writer::Pool(pool) => pool.close().await,
-            Writer::Owned(owned) => {
-                if let Some(conn) = owned.state.lock().await.conn.take() {
+            Writer::Owned { conn, .. } => {
+                if let Some(conn) = conn.state.lock().await.conn.take() {
                     let _ = conn.close().await;
                 }
             }
@@ -604,22 +642,25 @@ async fn sqlite_settings(
     conn: &mut AnyConnection,
     statement_timeout: Duration,
 ) -> sqlx::Result<()> {
-    let busy_timeout = format!("PRAGMA busy_timeout = {}", statement_timeout.as_millis());
-    let writer_checkpoint = format!("PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES}");
-    // WAL: readers never block the writer; NORMAL sync is durable across process crashes in WAL
-    // mode (only an OS crash can lose the last commits).
-    for pragma in [
-        "PRAGMA journal_mode = WAL",
-        "PRAGMA synchronous = NORMAL",
-        "PRAGMA foreign_keys = ON",
-        &busy_timeout,
-        &writer_checkpoint,
-    ] {
+    for pragma in sqlite_pragmas(statement_timeout) {
         sqlx::query(sqlx::AssertSqlSafe(pragma))
             .execute(&mut *conn)
             .await?;
     }
     Ok(())
+}
+
+/// The settings of [`sqlite_settings`], as statements.
+fn sqlite_pragmas(statement_timeout: Duration) -> Vec<String> {
+    // WAL: readers never block the writer; NORMAL sync is durable across process crashes in WAL
+    // mode (only an OS crash can lose the last commits).
+    vec![
+        "PRAGMA journal_mode = WAL".to_owned(),
+        "PRAGMA synchronous = NORMAL".to_owned(),
+        "PRAGMA foreign_keys = ON".to_owned(),
+        format!("PRAGMA busy_timeout = {}", statement_timeout.as_millis()),
+        format!("PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES}"),
+    ]
 }
 
 /// The one SQLite connection that writes (see the module's notes).

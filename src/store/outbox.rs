@@ -1,8 +1,8 @@
 //! The outbox: rows written in the transaction that causes them, delivered by a worker.
 
-use sqlx::{Any, AnyConnection, Executor, FromRow};
+use sqlx::{Any, AnyConnection, Executor};
 
-use super::deferred::Deferred;
+use super::deferred::{Deferred, rows_as};
 use super::rows::OutboxRow;
 
 /// A message to queue.
@@ -206,10 +206,7 @@ pub async fn claim_due(
         .chain([claim])
         .collect();
     let rows = db.write_batch_keeping_actors(statements.into()).await?;
-    let mut claimed = rows
-        .iter()
-        .map(OutboxRow::from_row)
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut claimed: Vec<OutboxRow> = rows_as(rows)?;
     // `RETURNING` follows the update's plan, not the subquery's order (on PostgreSQL a hash join
     // returned a member's `removed` event before its `updated`): ids sort in creation order.
     claimed.sort_unstable_by(|a, b| a.id.cmp(&b.id));

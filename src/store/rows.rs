@@ -135,3 +135,17 @@ pub struct OutboxRow {
     pub payload_encrypted: String,
     pub attempts: i64,
 }
+
+/// In the order of the outbox claim's `RETURNING`.
+impl FromJsonColumns for OutboxRow {
+    fn take<'de, A: SeqAccess<'de>>(c: &mut A) -> Result<Self, A::Error> {
+        Ok(OutboxRow {
+            id: column(c)?,
+            kind: column(c)?,
+            purpose: column(c)?,
+            recipient: column(c)?,
+            payload_encrypted: column(c)?,
+            attempts: column(c)?,
+        })
+    }
+}

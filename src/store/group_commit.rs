@@ -1,0 +1,371 @@
+//! SQLite: the batches of [`super::Db::write_batch_keeping_actors`] (invitation creates, the
+//! outbox's claims) and [`super::Db::write_batch_if_found`] (invitation cancels) run on a thread
+//! of their own, on a connection of its own, as many in one transaction as are waiting (group
+//! commit).
+//!
+//! Why not sqlx's connection: sqlx runs each SQLite connection on a thread of its own, and
+//! every query, every statement's result and every row is a hand-off between that thread and
+//! the task that waits for it, made while the writer is held and every other writer waits.
+//! Profiled under load, the writer's thread spent about two thirds of its samples being switched
+//! in and out, and a group of eleven creates held the writer for 3 ms (docs/benchmarks.md).
+//! Here the thread that takes the batches runs them itself, through rusqlite, with nothing in
+//! between.
+//!
+//! Why groups: a transaction of many batches is one acquisition of the writer and one commit
+//! (the pages the batches share, an index's last leaf, are written to the log once). Each batch
+//! runs inside a savepoint of its own, so one that fails (a unique violation) is undone alone
+//! and answered as it would have been by itself, and the others go on. Nobody is answered before
+//! the group's `COMMIT` has returned; if it fails, every batch of the group is answered with the
+//! failure and nothing of the group was written.
+//!
+//! The two writer connections take turns: this thread holds the writer's mutex (the one that
+//! interactive transactions on sqlx's connection take) for each group.
+
+use std::borrow::Cow;
+use std::time::{Duration, Instant};
+
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OpenFlags};
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+
+use super::OwnedWriter;
+use super::Proceed;
+use super::deferred::{Batch, Deferred, Param};
+
+/// Batches per transaction at most: the writer is held for the whole group, and interactive
+/// transactions queued meanwhile wait for it.
+const MAX_GROUP: usize = 64;
+
+type Answer = Result<Vec<Value>, sqlx::Error>;
+
+struct Job {
+    batch: Batch,
+    proceed: Proceed,
+    queued: Instant,
+    done: oneshot::Sender<Answer>,
+}
+
+/// Hands batches to the writer's thread; the thread ends when the last handle is dropped.
+#[derive(Clone, Debug)]
+pub(super) struct GroupCommit {
+    jobs: mpsc::UnboundedSender<Job>,
+}
+
+/// How the group's connection is opened and set (as sqlx's connections are).
+pub(super) struct Settings<'a> {
+    /// The database's `sqlite:` URL.
+    pub url: &'a str,
+    /// The `PRAGMA`s every connection of usher runs.
+    pub pragmas: &'a [String],
+}
+
+impl GroupCommit {
+    pub(super) fn start(
+        writer: OwnedWriter,
+        settings: Settings<'_>,
+    ) -> anyhow::Result<GroupCommit> {
+        let conn = Connection::open_with_flags(
+            file_uri(settings.url),
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_URI
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        for pragma in settings.pragmas {
+            conn.execute_batch(pragma)?;
+        }
+        conn.set_prepared_statement_cache_capacity(128);
+        let (jobs, queue) = mpsc::unbounded_channel();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()?;
+        std::thread::Builder::new()
+            .name("usher-sqlite-writes".to_owned())
+            .spawn(move || runtime.block_on(run(writer, conn, queue)))?;
+        Ok(GroupCommit { jobs })
+    }
+
+    /// Runs `batch` as one transaction, or as part of one (see the module's notes), and returns
+    /// its rows. A request that goes away before its batch has started takes the batch with it.
+    pub(super) async fn write(&self, batch: Batch, proceed: Proceed) -> Answer {
+        let (done, answer) = oneshot::channel();
+        let job = Job {
+            batch,
+            proceed,
+            queued: Instant::now(),
+            done,
+        };
+        self.jobs.send(job).map_err(|_| sqlx::Error::PoolClosed)?;
+        answer.await.map_err(|_| sqlx::Error::PoolClosed)?
+    }
+}
+
+/// `sqlite://path?query` (or `sqlite:path`) as the `file:` URI SQLite opens.
+fn file_uri(url: &str) -> String {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let path = path.replace('%', "%25").replace('#', "%23");
+    if query.is_empty() {
+        format!("file:{path}")
+    } else {
+        format!("file:{path}?{query}")
+    }
+}
+
+async fn run(writer: OwnedWriter, conn: Connection, mut queue: mpsc::UnboundedReceiver<Job>) {
+    while let Some(first) = queue.recv().await {
+        let held = writer.acquire().await;
+        // Whatever arrived while the writer was busy joins the group.
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP
+            && let Ok(job) = queue.try_recv()
+        {
+            group.push(job);
+        }
+        let group = waiting(group, writer.acquire_timeout);
+        match held {
+            Ok(_held) if !group.is_empty() => {
+                metrics::counter!("usher_sqlite_write_batches_total").increment(group.len() as u64);
+                metrics::counter!("usher_sqlite_write_commits_total").increment(1);
+                for (done, answer) in run_group(&conn, group) {
+                    let _ = done.send(answer);
+                }
+            }
+            Ok(_) => {}
+            Err(e) => answer_all(group, &e),
+        }
+    }
+}
+
+/// The jobs whose requests still wait for them: a request that has gone away is not run, and
+/// one queued for longer than a writer may be waited for is answered as a pool answers then.
+fn waiting(group: Vec<Job>, acquire_timeout: Duration) -> Vec<Job> {
+    let (late, waiting): (Vec<Job>, Vec<Job>) = group
+        .into_iter()
+        .filter(|job| !job.done.is_closed())
+        .partition(|job| job.queued.elapsed() > acquire_timeout);
+    answer_all(late, &sqlx::Error::PoolTimedOut);
+    waiting
+}
+
+type Answered = Vec<(oneshot::Sender<Answer>, Answer)>;
+
+/// Runs `group` as one transaction and returns every job's answer.
+fn run_group(conn: &Connection, group: Vec<Job>) -> Answered {
+    let mut answered: Answered = Vec::with_capacity(group.len());
+    // Immediate: the write lock is taken now, or the statement timeout waits for it (another
+    // process writing), rather than at the first write, where it could fail halfway.
+    if let Err(e) = exec(conn, "BEGIN IMMEDIATE") {
+        let e = as_sqlx(e);
+        answered.extend(
+            group
+                .into_iter()
+                .map(|job| (job.done, Err(failed_with(&e)))),
+        );
+        return answered;
+    }
+    let mut jobs = group.into_iter();
+    while let Some(job) = jobs.next() {
+        match savepoint(conn, job.batch, job.proceed) {
+            Ok(rows) => answered.push((job.done, Ok(rows))),
+            Err(e) if !conn.is_autocommit() && undo_savepoint(conn).is_ok() => {
+                answered.push((job.done, Err(as_sqlx(e))));
+            }
+            Err(e) => {
+                // SQLite ended the whole transaction (it does on a full disk or an I/O error), so
+                // nothing the group ran is written; what it had not run yet runs as a group of
+                // its own.
+                let _ = exec(conn, "ROLLBACK");
+                let e = as_sqlx(e);
+                for (_, earlier) in &mut answered {
+                    *earlier = Err(failed_with(&e));
+                }
+                answered.push((job.done, Err(e)));
+                answered.extend(run_group(conn, jobs.collect()));
+                return answered;
+            }
+        }
+    }
+    if let Err(e) = exec(conn, "COMMIT") {
+        let _ = exec(conn, "ROLLBACK");
+        let e = as_sqlx(e);
+        for (_, answer) in &mut answered {
+            *answer = Err(failed_with(&e));
+        }
+    }
+    answered
+}
+
+/// One batch inside a savepoint of its own. On failure the savepoint is left for the caller to
+/// undo ([`undo_savepoint`]).
+fn savepoint(conn: &Connection, batch: Batch, proceed: Proceed) -> rusqlite::Result<Vec<Value>> {
+    exec(conn, "SAVEPOINT batch")?;
+    let mut rows = Vec::new();
+    for (i, statement) in batch.into_statements().into_iter().enumerate() {
+        rows.extend(run_statement(conn, statement)?);
+        if i == 0 && rows.is_empty() && proceed == Proceed::IfFirstReturnsRows {
+            // The first statement found nothing and so changed nothing.
+            break;
+        }
+    }
+    exec(conn, "RELEASE batch")?;
+    Ok(rows)
+}
+
+fn undo_savepoint(conn: &Connection) -> rusqlite::Result<()> {
+    exec(conn, "ROLLBACK TO batch")?;
+    exec(conn, "RELEASE batch")
+}
+
+/// Runs a statement that takes no values and returns no rows (prepared once).
+fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.raw_execute().map(|_| ())
+}
+
+/// Runs one statement (prepared once per connection) and returns its rows, each a JSON array of
+/// its columns.
+fn run_statement(conn: &Connection, statement: Deferred) -> rusqlite::Result<Vec<Value>> {
+    let (sql, params) = statement.into_parts();
+    let mut prepared = conn.prepare_cached(&sql)?;
+    // usher writes `$N` for the N-th value; SQLite numbers named parameters in the order they
+    // first appear, so each is bound by its name.
+    for index in 1..=prepared.parameter_count() {
+        let value = prepared
+            .parameter_name(index)
+            .and_then(|name| name.strip_prefix('$'))
+            .and_then(|n| n.parse::<usize>().ok())
+            .and_then(|n| params.get(n.wrapping_sub(1)))
+            .ok_or_else(|| {
+                rusqlite::Error::InvalidParameterName(format!("parameter {index} of {sql}"))
+            })?;
+        match value {
+            Param::Text(v) => prepared.raw_bind_parameter(index, v)?,
+            Param::Int(v) => prepared.raw_bind_parameter(index, v)?,
+        }
+    }
+    let width = prepared.column_count();
+    let mut rows = Vec::new();
+    let mut raw = prepared.raw_query();
+    while let Some(row) = raw.next()? {
+        let columns = (0..width)
+            .map(|i| {
+                Ok(match row.get_ref(i)? {
+                    ValueRef::Null => Value::Null,
+                    ValueRef::Integer(n) => Value::from(n),
+                    ValueRef::Real(x) => Value::from(x),
+                    ValueRef::Text(t) => Value::from(String::from_utf8_lossy(t).into_owned()),
+                    ValueRef::Blob(_) => {
+                        return Err(rusqlite::Error::InvalidColumnType(
+                            i,
+                            "blob".to_owned(),
+                            rusqlite::types::Type::Blob,
+                        ));
+                    }
+                })
+            })
+            .collect::<rusqlite::Result<Vec<Value>>>()?;
+        rows.push(Value::Array(columns));
+    }
+    Ok(rows)
+}
+
+fn answer_all(group: Vec<Job>, e: &sqlx::Error) {
+    for job in group {
+        let _ = job.done.send(Err(failed_with(e)));
+    }
+}
+
+/// An error like `e` for a batch that failed because of it (sqlx's errors cannot be cloned). A
+/// pool's errors stay themselves, which callers answer as "unavailable".
+fn failed_with(e: &sqlx::Error) -> sqlx::Error {
+    match e {
+        sqlx::Error::PoolTimedOut => sqlx::Error::PoolTimedOut,
+        sqlx::Error::PoolClosed => sqlx::Error::PoolClosed,
+        other => sqlx::Error::Protocol(format!("the transaction of this write failed: {other}")),
+    }
+}
+
+/// rusqlite's error as sqlx's SQLite driver reports the same failure, so that callers tell a
+/// unique violation from anything else as they do for every other statement.
+fn as_sqlx(e: rusqlite::Error) -> sqlx::Error {
+    match e {
+        rusqlite::Error::SqliteFailure(code, message) => {
+            sqlx::Error::Database(Box::new(WriteError {
+                code: code.extended_code,
+                message: message.unwrap_or_else(|| code.to_string()),
+            }))
+        }
+        other => sqlx::Error::Protocol(other.to_string()),
+    }
+}
+
+/// A failed statement of the group's connection, as a database error of sqlx.
+#[derive(Debug)]
+struct WriteError {
+    /// SQLite's extended result code.
+    code: i32,
+    message: String,
+}
+
+impl std::fmt::Display for WriteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "(code: {}) {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for WriteError {}
+
+impl sqlx::error::DatabaseError for WriteError {
+    fn message(&self) -> &str {
+        &self.message
+    }
+
+    fn code(&self) -> Option<Cow<'_, str>> {
+        Some(self.code.to_string().into())
+    }
+
+    fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+
+    fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+
+    fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+        self
+    }
+
+    fn kind(&self) -> sqlx::error::ErrorKind {
+        use rusqlite::ffi;
+        use sqlx::error::ErrorKind;
+        match self.code {
+            ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                ErrorKind::UniqueViolation
+            }
+            ffi::SQLITE_CONSTRAINT_FOREIGNKEY => ErrorKind::ForeignKeyViolation,
+            ffi::SQLITE_CONSTRAINT_NOTNULL => ErrorKind::NotNullViolation,
+            ffi::SQLITE_CONSTRAINT_CHECK => ErrorKind::CheckViolation,
+            _ => ErrorKind::Other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sqlite_url_becomes_the_file_uri_sqlite_opens() {
+        assert_eq!(
+            file_uri("sqlite:///d/u.db?mode=rwc"),
+            "file:/d/u.db?mode=rwc"
+        );
+        assert_eq!(file_uri("sqlite://./data/u.db"), "file:./data/u.db");
+        assert_eq!(file_uri("sqlite:/d/a#b%c.db"), "file:/d/a%23b%25c.db");
+    }
+}
