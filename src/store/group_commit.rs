@@ -357,7 +357,102 @@ impl sqlx::error::DatabaseError for WriteError {
 
 #[cfg(test)]
 mod tests {
+    use super::super::{Db, DbOptions, StoreError};
     use super::*;
+
+    fn insert(name: &str) -> Batch {
+        Batch::from(vec![
+            Deferred::new("INSERT INTO t (name) VALUES ($1)").bind(name),
+            Deferred::new("INSERT INTO log (name) VALUES ($1)").bind(name),
+        ])
+    }
+
+    #[tokio::test]
+    async fn a_failing_batch_in_a_group_is_undone_alone_and_the_others_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&DbOptions {
+            url: format!("sqlite://{}", dir.path().join("g.db").display()),
+            max_connections: 2,
+            connect_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(5),
+        })
+        .await
+        .unwrap();
+        let mut conn = db.write().await.unwrap();
+        Batch::from(vec![
+            Deferred::new("CREATE TABLE t (name TEXT PRIMARY KEY)"),
+            Deferred::new("CREATE TABLE log (name TEXT NOT NULL)"),
+            Deferred::new("INSERT INTO t (name) VALUES ('taken')"),
+        ])
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        // While the writer is held, the three batches queue up and then run as one group.
+        let writes = ["a", "taken", "b"].map(|name| {
+            let db = db.clone();
+            tokio::spawn(async move { db.write_batch_keeping_actors(insert(name)).await })
+        });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        drop(conn);
+        let mut answers = Vec::new();
+        for write in writes {
+            answers.push(write.await.unwrap());
+        }
+        assert!(answers[0].is_ok() && answers[2].is_ok(), "{answers:?}");
+        let e = answers[1].as_ref().unwrap_err();
+        assert!(StoreError::is_unique(e), "{e}");
+        let logged: Vec<(String,)> = sqlx::query_as("SELECT name FROM log ORDER BY name")
+            .fetch_all(db.read())
+            .await
+            .unwrap();
+        assert_eq!(logged, vec![("a".to_owned(),), ("b".to_owned(),)]);
+        let names: Vec<(String,)> = sqlx::query_as("SELECT name FROM t ORDER BY name")
+            .fetch_all(db.read())
+            .await
+            .unwrap();
+        assert_eq!(names.len(), 3, "taken, a and b: {names:?}");
+    }
+
+    #[tokio::test]
+    async fn a_conditional_batch_whose_first_statement_finds_nothing_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&DbOptions {
+            url: format!("sqlite://{}", dir.path().join("c.db").display()),
+            max_connections: 2,
+            connect_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(5),
+        })
+        .await
+        .unwrap();
+        Deferred::new("CREATE TABLE t (name TEXT PRIMARY KEY, n INTEGER NOT NULL)")
+            .fetch_all(&mut db.write().await.unwrap())
+            .await
+            .unwrap();
+        let bump = |name: &str| {
+            Batch::from(vec![
+                Deferred::new("UPDATE t SET n = n + 1 WHERE name = $1 RETURNING name, n")
+                    .bind(name),
+                Deferred::new("INSERT INTO t (name, n) VALUES ($1, 0)").bind("side effect"),
+            ])
+        };
+        assert!(
+            db.write_batch_if_found(bump("missing"))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        Deferred::new("INSERT INTO t (name, n) VALUES ('x', 1)")
+            .fetch_all(&mut db.write().await.unwrap())
+            .await
+            .unwrap();
+        let rows = db.write_batch_if_found(bump("x")).await.unwrap();
+        assert_eq!(rows, vec![serde_json::json!(["x", 2])]);
+        let count: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM t")
+            .fetch_one(db.read())
+            .await
+            .unwrap();
+        assert_eq!(count.0, 2, "only the second batch wrote its side effect");
+    }
 
     #[test]
     fn a_sqlite_url_becomes_the_file_uri_sqlite_opens() {
