@@ -1,8 +1,10 @@
 //! Storage: one code path over SQLite (default, embedded) and PostgreSQL, through `sqlx::Any`
 //! and portable SQL. Backend quirks live in this file only.
 //!
-//! SQLite runs in WAL mode with one writer connection (so writers never fight over the lock)
-//! and a pool of readers; on PostgreSQL both roles share one pool.
+//! SQLite runs in WAL mode with a pool of readers and writers that take turns on one mutex (so
+//! they never fight over the lock): interactive transactions on sqlx's writer connection, and
+//! batches on a thread and connection of their own ([`group_commit`]). On PostgreSQL every role
+//! shares one pool.
 //!
 //! The SQLite writer is held by this module behind a mutex rather than in a pool of one: sqlx
 //! pings every connection a pool takes back, which on SQLite is one more round trip through the
@@ -234,11 +236,10 @@ impl Db {
     }
 
     /// Runs `statements` as one transaction that, like [`Db::begin_keeping_actors`], leaves
-    /// cached actors alone, and returns the rows of every statement. On SQLite, `BEGIN`, the
-    /// statements and `COMMIT` are one query: one round trip through the writer's thread while
-    /// other writers wait, where a transaction driven statement by statement makes one each
-    /// (and waits for this task to be scheduled again between them). A failing statement stops
-    /// the rest, and the transaction is rolled back.
+    /// cached actors alone, and returns the rows of every statement. On SQLite it runs on the
+    /// writer's own thread, with the other batches waiting then, each in a savepoint of one
+    /// transaction ([`group_commit`]); on PostgreSQL as one statement where it can. A failing
+    /// statement stops the rest, and the batch is rolled back.
     pub async fn write_batch_keeping_actors(
         &self,
         statements: Batch,
