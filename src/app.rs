@@ -229,7 +229,10 @@ pub async fn start(config: &Config, listener: TcpListener) -> anyhow::Result<Run
     )?;
     let mut tasks = Vec::new();
     if config.outbox_worker {
-        tasks.push(tokio::spawn(worker.run(rx.clone())));
+        tasks.push(match core.db.backend {
+            crate::store::Backend::Sqlite => worker.spawn_niced(config.outbox_nice, rx.clone())?,
+            crate::store::Backend::Postgres => tokio::spawn(worker.run(rx.clone())),
+        });
     }
 
     tasks.push(tokio::spawn(housekeeping(

@@ -44,6 +44,9 @@ pub struct Config {
     /// Deliver the outbox from this process. Off: the process only answers requests and queues
     /// messages, which another process with the same database delivers.
     pub outbox_worker: bool,
+    /// The worker's CPU niceness (0–19, Linux; 0 elsewhere): how much it yields to requests when
+    /// both want the CPU. Requests come first; delivery takes the idle time and catches up.
+    pub outbox_nice: i32,
     /// How long a webhook endpoint has to answer before the delivery counts as failed.
     pub webhook_timeout_secs: u64,
     /// Language of e-mails (`en`, `ko`) when the organization has not chosen one; a person's own
@@ -108,6 +111,7 @@ impl Default for Config {
             mail_from: "usher <no-reply@usher.invalid>".into(),
             outbox_lease_secs: 60,
             outbox_worker: true,
+            outbox_nice: 10,
             webhook_timeout_secs: 10,
             mail_language: "en".into(),
             invitation_link: None,
@@ -151,6 +155,7 @@ const ENV_KEYS: &[&str] = &[
     "mail_from",
     "outbox_lease_secs",
     "outbox_worker",
+    "outbox_nice",
     "webhook_timeout_secs",
     "mail_language",
     "invitation_link",
@@ -230,6 +235,10 @@ impl Config {
         anyhow::ensure!(
             self.outbox_lease_secs > 0,
             "outbox_lease_secs must be positive"
+        );
+        anyhow::ensure!(
+            (0..=19).contains(&self.outbox_nice),
+            "outbox_nice must be between 0 and 19"
         );
         anyhow::ensure!(
             self.webhook_timeout_secs > 0,

@@ -37,6 +37,22 @@ pub struct Worker {
     from: Mailbox,
 }
 
+/// Raises the calling thread's niceness by `by` (to at most 19). On Linux niceness belongs to a
+/// thread (`setpriority` on its thread id), and raising it needs no privilege.
+#[cfg(target_os = "linux")]
+fn lower_priority(by: i32) {
+    use rustix::process::{getpriority_process, setpriority_process};
+    let me = Some(rustix::thread::gettid());
+    let lowered =
+        getpriority_process(me).and_then(|now| setpriority_process(me, (now + by).min(19)));
+    if let Err(e) = lowered {
+        tracing::warn!(error = %e, "the outbox worker could not lower its CPU priority");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_priority(_by: i32) {}
+
 /// Delay before attempt `n + 1`: 2^n seconds (capped at an hour) with ±25 % jitter.
 fn backoff(attempts: i64) -> time::Duration {
     let base = 2f64.powi(attempts.clamp(0, 12) as i32).min(3600.0);
@@ -100,15 +116,42 @@ impl Worker {
         }
     }
 
+    /// [`Worker::run`] on a thread and runtime of its own whose CPU niceness is raised by
+    /// `nice`: when requests and delivery both want the CPU, requests get it, and delivery
+    /// catches up in the idle time that follows (docs/benchmarks.md, issue 5). Threads it starts
+    /// (the runtime's blocking pool, for file writes) inherit the niceness. The returned task
+    /// ends when the thread does.
+    ///
+    /// For SQLite only: a PostgreSQL connection opened from this runtime would be driven by it,
+    /// and requests that use it later would wait for this thread to be scheduled. SQLite
+    /// connections run on threads of their own, all opened at start (`store`), and the worker
+    /// never holds the writer itself ([`store::outbox::record`]).
+    pub fn spawn_niced(
+        self,
+        nice: i32,
+        shutdown: watch::Receiver<bool>,
+    ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .thread_name("usher-outbox-io")
+            .build()?;
+        let (done, finished) = tokio::sync::oneshot::channel::<()>();
+        std::thread::Builder::new()
+            .name("usher-outbox".into())
+            .spawn(move || {
+                lower_priority(nice);
+                runtime.block_on(self.run(shutdown));
+                let _ = done.send(());
+            })?;
+        Ok(tokio::spawn(async move {
+            let _ = finished.await;
+        }))
+    }
+
     /// Marks `ids` sent (before stopping); a failure leaves them to be sent again.
     async fn record_sent(&self, ids: &[String]) {
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-        let now = self.core.now_ts();
-        let done = match self.core.db.write().await {
-            Ok(mut conn) => store::outbox::mark_sent(&mut conn, &ids, &now).await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = done {
+        if let Err(e) = store::outbox::record(&self.core.db, &ids, &self.core.now_ts(), &[]).await {
             tracing::warn!(error = %e, "recording deliveries failed; they will be sent again");
         }
     }
@@ -130,8 +173,8 @@ impl Worker {
         if batch.is_empty() {
             return Ok(0);
         }
-        // Deliver the whole batch, then record every outcome in one transaction: the single
-        // SQLite writer is shared with the request path, so fewer write transactions matter.
+        // Deliver the whole batch, then record every outcome in one batch: the single SQLite
+        // writer is shared with the request path, so fewer write transactions matter.
         let mut outcomes = Vec::with_capacity(batch.len());
         let mut endpoints = Endpoints::new();
         for row in &batch {
@@ -145,25 +188,28 @@ impl Worker {
                 Err(e) => failed.push((row, e)),
             }
         }
-        let now = self.core.now_ts();
         if failed.is_empty() && batch.len() == BATCH as usize {
             unrecorded.extend(sent.iter().map(|id| id.to_string()));
-        } else if failed.is_empty() {
-            // One statement is atomic by itself: no transaction needed.
-            store::outbox::mark_sent(&mut *self.core.db.write().await?, &sent, &now).await?;
         } else {
-            let mut tx = self.core.db.begin().await?;
-            store::outbox::mark_sent(&mut tx, &sent, &now).await?;
-            for (row, failure) in failed {
-                // A permanent rejection is parked at once: retrying cannot change the answer.
-                let retry = (!failure.permanent && row.attempts < MAX_ATTEMPTS).then(|| {
-                    crate::core::clock::format_ts(self.core.clock.now() + backoff(row.attempts))
-                });
-                let error = format!("{:#}", failure.error);
-                tracing::warn!(outbox.id = %row.id, attempts = row.attempts, parked = retry.is_none(), permanent = failure.permanent, error = %error, "delivery failed");
-                store::outbox::mark_failed(&mut *tx, &row.id, &error, retry.as_deref()).await?;
-            }
-            tx.commit().await?;
+            let failed: Vec<store::outbox::Failed<'_>> = failed
+                .into_iter()
+                .map(|(row, failure)| {
+                    // A permanent rejection is parked at once: retrying cannot change the answer.
+                    let retry_at = (!failure.permanent && row.attempts < MAX_ATTEMPTS).then(|| {
+                        crate::core::clock::format_ts(
+                            self.core.clock.now() + backoff(row.attempts),
+                        )
+                    });
+                    let error = format!("{:#}", failure.error);
+                    tracing::warn!(outbox.id = %row.id, attempts = row.attempts, parked = retry_at.is_none(), permanent = failure.permanent, error = %error, "delivery failed");
+                    store::outbox::Failed {
+                        id: &row.id,
+                        error,
+                        retry_at,
+                    }
+                })
+                .collect();
+            store::outbox::record(&self.core.db, &sent, &self.core.now_ts(), &failed).await?;
         }
         if !batch.is_empty() {
             metrics::counter!("usher_outbox_processed_total").increment(batch.len() as u64);

@@ -357,22 +357,8 @@ impl sqlx::error::DatabaseError for WriteError {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Db, DbOptions, StoreError};
+    use super::super::{StoreError, sqlite_db_for_tests};
     use super::*;
-
-    /// A SQLite database in a folder of its own (deleted with the folder).
-    async fn sqlite_db() -> (tempfile::TempDir, Db) {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::connect(&DbOptions {
-            url: format!("sqlite://{}", dir.path().join("usher.db").display()),
-            max_connections: 2,
-            connect_timeout: Duration::from_secs(5),
-            statement_timeout: Duration::from_secs(5),
-        })
-        .await
-        .unwrap();
-        (dir, db)
-    }
 
     fn insert(name: &str) -> Batch {
         Batch::from(vec![
@@ -383,7 +369,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failing_batch_in_a_group_is_undone_alone_and_the_others_commit() {
-        let (_dir, db) = sqlite_db().await;
+        let (_dir, db) = sqlite_db_for_tests().await;
         let mut conn = db.write().await.unwrap();
         Batch::from(vec![
             Deferred::new("CREATE TABLE t (name TEXT PRIMARY KEY)"),
@@ -421,7 +407,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_conditional_batch_whose_first_statement_finds_nothing_writes_nothing() {
-        let (_dir, db) = sqlite_db().await;
+        let (_dir, db) = sqlite_db_for_tests().await;
         Deferred::new("CREATE TABLE t (name TEXT PRIMARY KEY, n INTEGER NOT NULL)")
             .fetch_all(&mut db.write().await.unwrap())
             .await

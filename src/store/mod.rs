@@ -678,7 +678,13 @@ async fn sqlite_pool(opts: &DbOptions, max: u32) -> anyhow::Result<AnyPool> {
     let statement_timeout = opts.statement_timeout;
     let pool = AnyPoolOptions::new()
         .max_connections(max)
-        .min_connections(1)
+        // Every reader is opened now, from the server's runtime, and kept: sqlx runs each on a
+        // thread started by whoever opens it, and a thread inherits its creator's CPU priority.
+        // Opened later by the outbox worker (which runs at a lower one), a reader would answer
+        // requests at the worker's priority.
+        .min_connections(max)
+        .idle_timeout(None)
+        .max_lifetime(None)
         .acquire_timeout(opts.connect_timeout)
         // A connection to a local file does not break the way a socket does, and sqlx's ping
         // before each acquire is a round trip through the connection's worker thread: on a busy
@@ -728,22 +734,29 @@ async fn postgres_pool(opts: &DbOptions, max: u32, settings: &[&str]) -> anyhow:
     Ok(pool)
 }
 
+/// A SQLite database in a folder of its own (deleted with the folder), for the store's tests.
+#[cfg(test)]
+pub(crate) async fn sqlite_db_for_tests() -> (tempfile::TempDir, Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::connect(&DbOptions {
+        url: format!("sqlite://{}", dir.path().join("usher.db").display()),
+        max_connections: 2,
+        connect_timeout: Duration::from_secs(5),
+        statement_timeout: Duration::from_secs(5),
+    })
+    .await
+    .unwrap();
+    (dir, db)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[tokio::test]
     async fn a_checkpoint_copies_the_write_ahead_log_into_the_database_file() {
-        let dir = tempfile::tempdir().unwrap();
+        let (dir, db) = sqlite_db_for_tests().await;
         let file = dir.path().join("usher.db");
-        let db = Db::connect(&DbOptions {
-            url: format!("sqlite://{}", file.display()),
-            max_connections: 2,
-            connect_timeout: Duration::from_secs(5),
-            statement_timeout: Duration::from_secs(5),
-        })
-        .await
-        .unwrap();
         db.migrate().await.unwrap();
         // Far below the writer's own threshold: everything written so far is in the log only.
         let before = std::fs::metadata(&file).unwrap().len();
