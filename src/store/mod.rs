@@ -143,7 +143,15 @@ impl Db {
                 )?;
                 let writer = Writer::Owned { conn, batches };
                 let reader = sqlite_pool(opts, opts.max_connections.max(1)).await?;
-                let checkpointer = Arc::new(Mutex::new(Some(sqlite_writer(opts).await?)));
+                let mut checkpointer = sqlite_writer(opts).await?;
+                let busy = format!(
+                    "PRAGMA busy_timeout = {}",
+                    CHECKPOINTER_BUSY_TIMEOUT.as_millis()
+                );
+                sqlx::query(sqlx::AssertSqlSafe(busy))
+                    .execute(&mut checkpointer)
+                    .await?;
+                let checkpointer = Arc::new(Mutex::new(Some(checkpointer)));
                 Ok(Db {
                     backend,
                     reader,
@@ -303,22 +311,49 @@ impl Db {
         matches!(tokio::time::timeout(within, query).await, Ok(Ok(_)))
     }
 
-    /// SQLite: copies what the write-ahead log holds into the database file (a `PASSIVE`
-    /// checkpoint: it waits for nobody and stops at the oldest page a reader still needs), on
-    /// the checkpointer's own connection. Run by the server every [`CHECKPOINT_EVERY`], so the
-    /// copy and its `fsync`s happen beside the writer, not inside the commit that crosses
-    /// `wal_autocheckpoint`, which held the writer (and every request queued for it) for tens
-    /// of milliseconds: the p99 of every write (docs/benchmarks.md). The writer's own
-    /// threshold stays as the backstop for processes that run no server. PostgreSQL: nothing.
-    pub async fn checkpoint(&self) -> Result<(), sqlx::Error> {
-        if let Some(conn) = &self.checkpointer
-            && let Some(conn) = conn.lock().await.as_mut()
-        {
-            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .execute(conn)
-                .await?;
+    /// SQLite: copies what the write-ahead log holds into the database file, on the
+    /// checkpointer's own connection, and keeps the log short. Run by the server every
+    /// [`CHECKPOINT_EVERY`], so the copy and its `fsync`s happen beside the writer, not inside
+    /// the commit that crosses `wal_autocheckpoint`, which held the writer (and every request
+    /// queued for it) for tens of milliseconds: the p99 of every write (docs/benchmarks.md). The
+    /// writer's own threshold stays as the backstop for processes that run no server.
+    ///
+    /// A `PASSIVE` checkpoint waits for nobody, but it cannot rewind the log: SQLite starts the
+    /// log from its beginning only when a write begins with every frame copied, and under steady
+    /// writes the next commit always comes first. The log then grew by about 50 MB in five
+    /// seconds of invitation creates, and every commit past `wal_autocheckpoint` ran a
+    /// checkpoint of its own, with its `fsync`s, inside the writer. So once the log holds
+    /// [`REWIND_AFTER_FRAMES`], passive rounds copy it until only what the last round let in is
+    /// left, and then the writer is held for a `RESTART` checkpoint of that remainder: a few
+    /// hundred frames, and the next commit writes the log from its start, over pages the disk
+    /// has already allocated. PostgreSQL: nothing.
+    pub async fn checkpoint(&self) -> Result<Checkpointed, sqlx::Error> {
+        let (Some(conn), Writer::Owned { conn: writer, .. }) = (&self.checkpointer, &self.writer)
+        else {
+            return Ok(Checkpointed::default());
+        };
+        let mut conn = conn.lock().await;
+        let Some(conn) = conn.as_mut() else {
+            return Ok(Checkpointed::default());
+        };
+        let mut done = wal_checkpoint_busy(conn, "PASSIVE").await?.1;
+        if done.log_frames < REWIND_AFTER_FRAMES {
+            return Ok(done);
         }
-        Ok(())
+        for _ in 0..CATCH_UP_ROUNDS {
+            if done.log_frames - done.copied_frames <= REWIND_LEFT_FRAMES {
+                break;
+            }
+            done = wal_checkpoint_busy(conn, "PASSIVE").await?.1;
+        }
+        let started = std::time::Instant::now();
+        let _held = writer.acquire().await?;
+        let (busy, done) = wal_checkpoint_busy(conn, "RESTART").await?;
+        metrics::histogram!("usher_sqlite_wal_rewind_seconds").record(started.elapsed());
+        Ok(Checkpointed {
+            rewound: !busy && done.copied_frames == done.log_frames,
+            ..done
+        })
     }
 
     pub async fn close(&self) {
@@ -627,6 +662,52 @@ impl DerefMut for WriteTx {
 /// log grows to about 40 MB before it is rewound.
 const WRITER_CHECKPOINT_PAGES: u32 = 10_000;
 
+/// Write-ahead log frames (pages) after which [`Db::checkpoint`] rewinds the log: 16 MB at
+/// SQLite's 4 KB pages, a fraction of a second of invitation creates.
+const REWIND_AFTER_FRAMES: i64 = 4_096;
+
+/// Frames a rewind copies while the writer is held, at most (after [`CATCH_UP_ROUNDS`]
+/// passive rounds: under writes faster than the copy, whatever is left).
+const REWIND_LEFT_FRAMES: i64 = 256;
+
+/// Longest a rewind waits for readers on an older snapshot (or another process's write), with
+/// the writer held: past it, the log is rewound at a later checkpoint.
+const CHECKPOINTER_BUSY_TIMEOUT: Duration = Duration::from_millis(20);
+
+/// Passive rounds before a rewind, at most: each copies what was written during the one before.
+const CATCH_UP_ROUNDS: usize = 4;
+
+/// What a checkpoint of SQLite's write-ahead log found and did (`PRAGMA wal_checkpoint`).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Checkpointed {
+    /// Frames in the log.
+    pub log_frames: i64,
+    /// Frames of the log copied into the database file.
+    pub copied_frames: i64,
+    /// The writer was held and every frame copied: the next write starts the log over.
+    pub rewound: bool,
+}
+
+/// Runs `PRAGMA wal_checkpoint(mode)` on `conn`: whether it was stopped short (another process
+/// writing, a reader on an older snapshot for longer than [`CHECKPOINTER_BUSY_TIMEOUT`]), and
+/// what it copied.
+async fn wal_checkpoint_busy(
+    conn: &mut AnyConnection,
+    mode: &str,
+) -> sqlx::Result<(bool, Checkpointed)> {
+    let sql = format!("PRAGMA wal_checkpoint({mode})");
+    let (busy, log_frames, copied_frames): (i64, i64, i64) =
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_one(conn)
+            .await?;
+    let done = Checkpointed {
+        log_frames,
+        copied_frames,
+        rewound: false,
+    };
+    Ok((busy != 0, done))
+}
+
 /// How often a server checkpoints SQLite's write-ahead log in the background ([`Db::checkpoint`]).
 pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 
@@ -765,6 +846,73 @@ mod tests {
         assert!(
             after > before,
             "the database file grew from {before} to {after} bytes"
+        );
+        db.close().await;
+    }
+
+    /// Fills the log through the group writer with `rows` rows of about one page each.
+    async fn write_pages(db: &Db, rows: usize) {
+        for _ in 0..rows {
+            let insert = Deferred::new("INSERT INTO filler (body) VALUES (randomblob(3000))");
+            db.write_batch_keeping_actors(Batch::from(vec![insert]))
+                .await
+                .unwrap();
+        }
+    }
+
+    async fn db_with_filler() -> (tempfile::TempDir, Db) {
+        let (dir, db) = sqlite_db_for_tests().await;
+        sqlx::query("CREATE TABLE filler (body BLOB)")
+            .execute(&mut *db.write().await.unwrap())
+            .await
+            .unwrap();
+        (dir, db)
+    }
+
+    #[tokio::test]
+    async fn a_log_past_the_rewind_threshold_is_copied_and_started_over() {
+        let (_dir, db) = db_with_filler().await;
+        // One transaction of a page a row: past the rewind threshold, below the writer's own
+        // (a commit of one row writes about three pages), so only the checkpoint copies it.
+        let mut tx = db.begin().await.unwrap();
+        for _ in 0..REWIND_AFTER_FRAMES + 100 {
+            sqlx::query("INSERT INTO filler (body) VALUES (randomblob(3000))")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+        let rewind = db.checkpoint().await.unwrap();
+        assert!(rewind.rewound, "{rewind:?}");
+        assert!(rewind.log_frames >= REWIND_AFTER_FRAMES, "{rewind:?}");
+        write_pages(&db, 1).await;
+        let after = db.checkpoint().await.unwrap();
+        assert!(
+            after.log_frames < 10,
+            "the next write started the log over: {after:?}"
+        );
+        db.close().await;
+    }
+
+    #[tokio::test]
+    async fn under_steady_writes_checkpoints_keep_the_log_short() {
+        let (_dir, db) = db_with_filler().await;
+        let writes = tokio::spawn({
+            let db = db.clone();
+            async move { write_pages(&db, 2 * REWIND_AFTER_FRAMES as usize).await }
+        });
+        let (mut longest, mut rewinds) = (0, 0);
+        while !writes.is_finished() {
+            let done = db.checkpoint().await.unwrap();
+            longest = longest.max(done.log_frames);
+            rewinds += usize::from(done.rewound);
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        writes.await.unwrap();
+        assert!(rewinds >= 1, "the log was rewound while written");
+        assert!(
+            longest < 2 * REWIND_AFTER_FRAMES,
+            "the log grew to {longest} frames"
         );
         db.close().await;
     }
