@@ -29,15 +29,21 @@ use rusqlite::{Connection, OpenFlags};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
-use super::OwnedWriter;
-use super::Proceed;
 use super::deferred::{Batch, Deferred, Param};
+use super::{Checkpointed, OwnedWriter, Proceed};
 
 /// Batches per transaction at most: the writer is held for the whole group, and interactive
 /// transactions queued meanwhile wait for it.
 const MAX_GROUP: usize = 64;
 
 type Answer = Result<Vec<Value>, sqlx::Error>;
+
+/// What the writer's thread is handed.
+enum Work {
+    Batch(Job),
+    /// A rewind of the write-ahead log ([`GroupCommit::rewind`]).
+    Rewind(oneshot::Sender<Result<Checkpointed, sqlx::Error>>),
+}
 
 struct Job {
     batch: Batch,
@@ -49,7 +55,7 @@ struct Job {
 /// Hands batches to the writer's thread; the thread ends when the last handle is dropped.
 #[derive(Clone, Debug)]
 pub(super) struct GroupCommit {
-    jobs: mpsc::UnboundedSender<Job>,
+    jobs: mpsc::UnboundedSender<Work>,
 }
 
 /// How the group's connection is opened and set (as sqlx's connections are).
@@ -58,6 +64,8 @@ pub(super) struct Settings<'a> {
     pub url: &'a str,
     /// The `PRAGMA`s every connection of usher runs.
     pub pragmas: &'a [String],
+    /// How long a statement waits for another process's write lock.
+    pub busy_timeout: Duration,
 }
 
 impl GroupCommit {
@@ -80,9 +88,10 @@ impl GroupCommit {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()?;
+        let busy_timeout = settings.busy_timeout;
         std::thread::Builder::new()
             .name("usher-sqlite-writes".to_owned())
-            .spawn(move || runtime.block_on(run(writer, conn, queue)))?;
+            .spawn(move || runtime.block_on(run(writer, conn, busy_timeout, queue)))?;
         Ok(GroupCommit { jobs })
     }
 
@@ -96,9 +105,58 @@ impl GroupCommit {
             queued: Instant::now(),
             done,
         };
-        self.jobs.send(job).map_err(|_| sqlx::Error::PoolClosed)?;
+        self.jobs
+            .send(Work::Batch(job))
+            .map_err(|_| sqlx::Error::PoolClosed)?;
         answer.await.map_err(|_| sqlx::Error::PoolClosed)?
     }
+
+    /// Copies what is left of the write-ahead log into the database file between two groups,
+    /// with the writer held, and waits up to [`WAIT_FOR_READERS`] for readers of older
+    /// snapshots, so that the next group writes the log from its start (a `RESTART`
+    /// checkpoint; see [`super::Db::checkpoint`] for why). Here, not by a task that takes the
+    /// writer's mutex and checkpoints on a connection of its own: that held the writer also
+    /// while the task and sqlx's thread waited to be scheduled on a busy runtime, and the p99
+    /// of every write phase was 3–10 ms higher (docs/benchmarks.md).
+    pub(super) async fn rewind(&self) -> Result<Checkpointed, sqlx::Error> {
+        let (done, answer) = oneshot::channel();
+        self.jobs
+            .send(Work::Rewind(done))
+            .map_err(|_| sqlx::Error::PoolClosed)?;
+        answer.await.map_err(|_| sqlx::Error::PoolClosed)?
+    }
+}
+
+/// Longest a rewind waits for readers on older snapshots, with the writer held; past it, the
+/// log is left to a later rewind.
+const WAIT_FOR_READERS: Duration = Duration::from_millis(20);
+
+/// Between two looks at the readers during a rewind. SQLite's own busy handler sleeps 1, 2, 5,
+/// then 10 ms; a reader's query takes well under one.
+const READER_POLL: Duration = Duration::from_micros(200);
+
+/// The rewind's busy handler: a short sleep, until [`WAIT_FOR_READERS`] has passed.
+fn wait_for_readers(attempts: i32) -> bool {
+    std::thread::sleep(READER_POLL);
+    u128::from(attempts.unsigned_abs()) < WAIT_FOR_READERS.as_micros() / READER_POLL.as_micros()
+}
+
+/// [`GroupCommit::rewind`] on the writer's thread, which holds the writer.
+fn rewind(conn: &Connection, busy_timeout: Duration) -> Result<Checkpointed, sqlx::Error> {
+    let started = Instant::now();
+    conn.busy_handler(Some(wait_for_readers)).map_err(as_sqlx)?;
+    let outcome = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |row| {
+        Ok((row.get::<_, i64>(0)?, row.get(1)?, row.get(2)?))
+    });
+    // Statements wait for another process's write lock as long as everywhere else again.
+    conn.busy_timeout(busy_timeout).map_err(as_sqlx)?;
+    let (busy, log_frames, copied_frames) = outcome.map_err(as_sqlx)?;
+    metrics::histogram!("usher_sqlite_wal_rewind_seconds").record(started.elapsed());
+    Ok(Checkpointed {
+        log_frames,
+        copied_frames,
+        rewound: busy == 0 && copied_frames == log_frames,
+    })
 }
 
 /// `sqlite://path?query` (or `sqlite:path`) as the `file:` URI SQLite opens.
@@ -116,27 +174,47 @@ fn file_uri(url: &str) -> String {
     }
 }
 
-async fn run(writer: OwnedWriter, conn: Connection, mut queue: mpsc::UnboundedReceiver<Job>) {
+async fn run(
+    writer: OwnedWriter,
+    conn: Connection,
+    busy_timeout: Duration,
+    mut queue: mpsc::UnboundedReceiver<Work>,
+) {
     while let Some(first) = queue.recv().await {
         let held = writer.acquire().await;
-        // Whatever arrived while the writer was busy joins the group.
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP
-            && let Ok(job) = queue.try_recv()
-        {
-            group.push(job);
+        // Whatever arrived while the writer was busy joins the group; a rewind follows it.
+        let (mut group, mut rewinds) = (Vec::new(), Vec::new());
+        let mut next = Some(first);
+        while let Some(work) = next {
+            match work {
+                Work::Batch(job) => group.push(job),
+                Work::Rewind(done) => rewinds.push(done),
+            }
+            next = (group.len() < MAX_GROUP)
+                .then(|| queue.try_recv().ok())
+                .flatten();
         }
         let group = waiting(group, writer.acquire_timeout);
         match held {
-            Ok(_held) if !group.is_empty() => {
-                metrics::counter!("usher_sqlite_write_batches_total").increment(group.len() as u64);
-                metrics::counter!("usher_sqlite_write_commits_total").increment(1);
-                for (done, answer) in run_group(&conn, group) {
-                    let _ = done.send(answer);
+            Ok(_held) => {
+                if !group.is_empty() {
+                    metrics::counter!("usher_sqlite_write_batches_total")
+                        .increment(group.len() as u64);
+                    metrics::counter!("usher_sqlite_write_commits_total").increment(1);
+                    for (done, answer) in run_group(&conn, group) {
+                        let _ = done.send(answer);
+                    }
+                }
+                for done in rewinds {
+                    let _ = done.send(rewind(&conn, busy_timeout));
                 }
             }
-            Ok(_) => {}
-            Err(e) => answer_all(group, &e),
+            Err(e) => {
+                for done in rewinds {
+                    let _ = done.send(Err(failed_with(&e)));
+                }
+                answer_all(group, &e);
+            }
         }
     }
 }

@@ -139,18 +139,12 @@ impl Db {
                     group_commit::Settings {
                         url: &sqlite_url(opts),
                         pragmas: &sqlite_pragmas(opts.statement_timeout),
+                        busy_timeout: opts.statement_timeout,
                     },
                 )?;
                 let writer = Writer::Owned { conn, batches };
                 let reader = sqlite_pool(opts, opts.max_connections.max(1)).await?;
-                let mut checkpointer = sqlite_writer(opts).await?;
-                let busy = format!(
-                    "PRAGMA busy_timeout = {}",
-                    CHECKPOINTER_BUSY_TIMEOUT.as_millis()
-                );
-                sqlx::query(sqlx::AssertSqlSafe(busy))
-                    .execute(&mut checkpointer)
-                    .await?;
+                let checkpointer = sqlite_writer(opts).await?;
                 let checkpointer = Arc::new(Mutex::new(Some(checkpointer)));
                 Ok(Db {
                     backend,
@@ -324,36 +318,33 @@ impl Db {
     /// seconds of invitation creates, and every commit past `wal_autocheckpoint` ran a
     /// checkpoint of its own, with its `fsync`s, inside the writer. So once the log holds
     /// [`REWIND_AFTER_FRAMES`], passive rounds copy it until only what the last round let in is
-    /// left, and then the writer is held for a `RESTART` checkpoint of that remainder: a few
-    /// hundred frames, and the next commit writes the log from its start, over pages the disk
-    /// has already allocated. PostgreSQL: nothing.
+    /// left, and then the writer's thread, between two groups, copies that remainder (a few
+    /// hundred frames) with the writer held ([`group_commit::GroupCommit::rewind`]): the next
+    /// commit writes the log from its start, over pages the disk has already allocated.
+    /// PostgreSQL: nothing.
     pub async fn checkpoint(&self) -> Result<Checkpointed, sqlx::Error> {
-        let (Some(conn), Writer::Owned { conn: writer, .. }) = (&self.checkpointer, &self.writer)
-        else {
+        let (Some(conn), Writer::Owned { batches, .. }) = (&self.checkpointer, &self.writer) else {
             return Ok(Checkpointed::default());
         };
         let mut conn = conn.lock().await;
         let Some(conn) = conn.as_mut() else {
             return Ok(Checkpointed::default());
         };
-        let mut done = wal_checkpoint_busy(conn, "PASSIVE").await?.1;
+        let mut done = passive_checkpoint(conn).await?;
         if done.log_frames < REWIND_AFTER_FRAMES {
             return Ok(done);
         }
+        // A round copies the log as it was when the round began; what was written meanwhile is
+        // the next round's. Once a round finds little new, the writer need not wait for more.
         for _ in 0..CATCH_UP_ROUNDS {
-            if done.log_frames - done.copied_frames <= REWIND_LEFT_FRAMES {
+            let round = passive_checkpoint(conn).await?;
+            let written_meanwhile = round.log_frames - done.log_frames;
+            done = round;
+            if written_meanwhile <= REWIND_LEFT_FRAMES {
                 break;
             }
-            done = wal_checkpoint_busy(conn, "PASSIVE").await?.1;
         }
-        let started = std::time::Instant::now();
-        let _held = writer.acquire().await?;
-        let (busy, done) = wal_checkpoint_busy(conn, "RESTART").await?;
-        metrics::histogram!("usher_sqlite_wal_rewind_seconds").record(started.elapsed());
-        Ok(Checkpointed {
-            rewound: !busy && done.copied_frames == done.log_frames,
-            ..done
-        })
+        batches.rewind().await
     }
 
     pub async fn close(&self) {
@@ -666,16 +657,13 @@ const WRITER_CHECKPOINT_PAGES: u32 = 10_000;
 /// SQLite's 4 KB pages, a fraction of a second of invitation creates.
 const REWIND_AFTER_FRAMES: i64 = 4_096;
 
-/// Frames a rewind copies while the writer is held, at most (after [`CATCH_UP_ROUNDS`]
-/// passive rounds: under writes faster than the copy, whatever is left).
+/// Frames written during the last passive round before a rewind, at most (after
+/// [`CATCH_UP_ROUNDS`] rounds: under writes faster than the copy, whatever it was). The rewind
+/// copies those and what was written since, with the writer held: about 10 µs a frame here.
 const REWIND_LEFT_FRAMES: i64 = 256;
 
-/// Longest a rewind waits for readers on an older snapshot (or another process's write), with
-/// the writer held: past it, the log is rewound at a later checkpoint.
-const CHECKPOINTER_BUSY_TIMEOUT: Duration = Duration::from_millis(20);
-
 /// Passive rounds before a rewind, at most: each copies what was written during the one before.
-const CATCH_UP_ROUNDS: usize = 4;
+const CATCH_UP_ROUNDS: usize = 8;
 
 /// What a checkpoint of SQLite's write-ahead log found and did (`PRAGMA wal_checkpoint`).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -688,24 +676,18 @@ pub struct Checkpointed {
     pub rewound: bool,
 }
 
-/// Runs `PRAGMA wal_checkpoint(mode)` on `conn`: whether it was stopped short (another process
-/// writing, a reader on an older snapshot for longer than [`CHECKPOINTER_BUSY_TIMEOUT`]), and
-/// what it copied.
-async fn wal_checkpoint_busy(
-    conn: &mut AnyConnection,
-    mode: &str,
-) -> sqlx::Result<(bool, Checkpointed)> {
-    let sql = format!("PRAGMA wal_checkpoint({mode})");
-    let (busy, log_frames, copied_frames): (i64, i64, i64) =
-        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+/// A `PASSIVE` checkpoint on `conn`: it copies what no reader of an older snapshot still needs,
+/// and waits for nobody.
+async fn passive_checkpoint(conn: &mut AnyConnection) -> sqlx::Result<Checkpointed> {
+    let (_busy, log_frames, copied_frames): (i64, i64, i64) =
+        sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
             .fetch_one(conn)
             .await?;
-    let done = Checkpointed {
+    Ok(Checkpointed {
         log_frames,
         copied_frames,
         rewound: false,
-    };
-    Ok((busy != 0, done))
+    })
 }
 
 /// How often a server checkpoints SQLite's write-ahead log in the background ([`Db::checkpoint`]).
