@@ -648,14 +648,16 @@ impl DerefMut for WriteTx {
 
 /// Write-ahead log pages after which a commit copies the log into the database file (SQLite's
 /// default: 1,000). The copy and its two `fsync`s happen inside that commit, holding the one
-/// writer; ten times fewer, larger checkpoints copy a page rewritten many times in between only
-/// once. Invitation creates went from about 1,100 to 1,650 a second (docs/benchmarks.md); the
-/// log grows to about 40 MB before it is rewound.
-const WRITER_CHECKPOINT_PAGES: u32 = 10_000;
+/// writer, so in a server [`Db::checkpoint`] rewinds the log well before this; it is the
+/// backstop for processes that run none (and for a server whose checkpoints fail). Above
+/// [`REWIND_AFTER_FRAMES`] with room for what the log gains while a rewind's rounds run.
+const WRITER_CHECKPOINT_PAGES: u32 = 20_000;
 
-/// Write-ahead log frames (pages) after which [`Db::checkpoint`] rewinds the log: 16 MB at
-/// SQLite's 4 KB pages, a fraction of a second of invitation creates.
-const REWIND_AFTER_FRAMES: i64 = 4_096;
+/// Write-ahead log frames (pages) after which [`Db::checkpoint`] rewinds the log: 32 MB at
+/// SQLite's 4 KB pages, about a quarter of a second of invitation creates. Against 4,096, in
+/// five A/B pairs: half as many rewinds, Atlas create p99 22.2 ms against 25.8 at the median,
+/// Atlas delete 17.3 against 21.9 (docs/benchmarks.md).
+const REWIND_AFTER_FRAMES: i64 = 8_192;
 
 /// Frames written during the last passive round before a rewind, at most (after
 /// [`CATCH_UP_ROUNDS`] rounds: under writes faster than the copy, whatever it was). The rewind
