@@ -190,9 +190,11 @@ async fn run(
                 Work::Batch(job) => group.push(job),
                 Work::Rewind(done) => rewinds.push(done),
             }
-            next = (group.len() < MAX_GROUP)
-                .then(|| queue.try_recv().ok())
-                .flatten();
+            next = if group.len() < MAX_GROUP {
+                queue.try_recv().ok()
+            } else {
+                None
+            };
         }
         let group = waiting(group, writer.acquire_timeout);
         match held {

@@ -144,8 +144,7 @@ impl Db {
                 )?;
                 let writer = Writer::Owned { conn, batches };
                 let reader = sqlite_pool(opts, opts.max_connections.max(1)).await?;
-                let checkpointer = sqlite_writer(opts).await?;
-                let checkpointer = Arc::new(Mutex::new(Some(checkpointer)));
+                let checkpointer = Arc::new(Mutex::new(Some(sqlite_writer(opts).await?)));
                 Ok(Db {
                     backend,
                     reader,
